@@ -1,0 +1,530 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * forkbench - what fork() costs a process with locked memory
+ * (issue 5, measurements 1 and 2).
+ *
+ * forkbench fork [options]
+ *	Parent fork() latency with SIZE MiB of resident anonymous memory in
+ *	three states, interleaved within each repetition:
+ *	  none      no locks
+ *	  locked    mlockall(MCL_CURRENT | MCL_FUTURE)
+ *	  inherit   the same plus MCL_INHERIT
+ *	Only the fork() call is timed, in the parent; the child _exit()s at
+ *	once and is reaped outside the timed window.
+ *
+ * forkbench probe
+ *	Exit status 0 if the kernel accepts MCL_INHERIT, 1 if it answers EINVAL.
+ *
+ * forkbench resident [options]
+ *	Time from just before fork() in a locked parent until the child is
+ *	fully resident and locked:
+ *	  kernel    parent state MCL_INHERIT; the clock stops at the child's
+ *	            first instruction after fork() (residency is complete by
+ *	            then by design; checked afterwards)
+ *	  fallback  parent without MCL_INHERIT; the child calls
+ *	            mlockall(MCL_CURRENT) and the clock stops when it returns
+ *	  populate  reference: mmap(MAP_POPULATE) of SIZE fresh anonymous
+ *	            memory in a child (the mmap call only)
+ *	Every child checks /proc/self/smaps outside the timed window: the
+ *	region must be resident (Rss) and, except for populate, locked
+ *	(VmFlags "lo").  A child that is not is an error, not a timing.
+ *	The child's Private_Dirty is reported as "resident-copied": the
+ *	memory it copied instead of sharing it copy-on-write with the parent.
+ *
+ * Options:
+ *	-s SIZES   MiB, comma separated (default 16,64,256,1024)
+ *	-r REPS    repetitions per size (default 10)
+ *	-m MIN     minimum repetitions per size when -b cuts a size short
+ *	           (default 3)
+ *	-b SECONDS per-size time budget: after MIN repetitions, stop once this
+ *	           much time went by (default: none)
+ *
+ * Transparent huge pages are disabled for the process (PR_SET_THP_DISABLE)
+ * so that every variant works on 4 KiB pages.  Samples go to stdout in the
+ * format of bench.h; a kernel without MCL_INHERIT gives "na" lines for the
+ * inherit/kernel variants.  Exit status: 0, or 1 on a real error (a failed
+ * system call, a child that is not resident or not locked).
+ */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+const char *bench_name = "forkbench";
+
+#define MAX_SIZES	16
+#define NA_INHERIT	"kernel lacks MCL_INHERIT"
+
+struct region {
+	char *base;		/* PROT_NONE guard page, then the region */
+	char *addr;
+	size_t len;
+	size_t page;
+};
+
+struct smaps_entry {
+	int found;
+	int locked;		/* VmFlags has "lo" */
+	long rss_kb;
+	long private_dirty_kb;
+};
+
+/* Written by the children, read by the parent: one shared page. */
+struct child_report {
+	int64_t elapsed_ns;
+	int err;
+	struct smaps_entry sm;
+};
+
+static struct child_report *report;
+static int have_inherit;
+
+static void usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+		"usage: forkbench fork|resident [-s MIB[,MIB...]] [-r REPS] "
+		"[-m MIN] [-b SECONDS]\n"
+		"       forkbench probe\n");
+	exit(status);
+}
+
+static void lock_fail(const char *what)
+{
+	int err = errno;
+
+	if (err == EPERM || err == ENOMEM)
+		die("%s: %s: run as root (CAP_IPC_LOCK) or raise the memory "
+		    "lock limit ('ulimit -l unlimited')", what, strerror(err));
+	die("%s: %s", what, strerror(err));
+}
+
+static void lock_current(void)
+{
+	if (mlockall(MCL_CURRENT | MCL_FUTURE))
+		lock_fail("mlockall(MCL_CURRENT | MCL_FUTURE)");
+}
+
+/*
+ * Switch the inheritance state without touching the VMAs: without
+ * MCL_CURRENT, mlockall() only replaces the MCL_FUTURE default and (on a
+ * patched kernel) the inheritance state, so the already locked region
+ * stays locked and is not walked again.
+ */
+static void set_inherit(int on)
+{
+	int flags = MCL_FUTURE | (on ? MCL_INHERIT : 0);
+
+	if (mlockall(flags))
+		lock_fail(on ? "mlockall(MCL_FUTURE | MCL_INHERIT)" :
+			  "mlockall(MCL_FUTURE)");
+}
+
+static int probe_inherit(void)
+{
+	if (mlockall(MCL_FUTURE | MCL_INHERIT) == 0) {
+		munlockall();
+		return 1;
+	}
+	if (errno == EINVAL)
+		return 0;
+	lock_fail("mlockall(MCL_FUTURE | MCL_INHERIT) probe");
+	return 0;
+}
+
+/*
+ * The region sits between two PROT_NONE guard pages so that its VMA never
+ * merges with a neighbour and its smaps entry describes it alone.
+ */
+static void region_reserve(struct region *r, size_t len)
+{
+	r->page = (size_t)sysconf(_SC_PAGESIZE);
+	r->len = len;
+	r->base = mmap(NULL, len + 2 * r->page, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r->base == MAP_FAILED)
+		die("mmap %zu MiB reservation: %s", len >> 20, strerror(errno));
+	r->addr = r->base + r->page;
+}
+
+static void region_create(struct region *r, size_t len)
+{
+	size_t off;
+
+	region_reserve(r, len);
+	if (mprotect(r->addr, len, PROT_READ | PROT_WRITE))
+		die("mprotect %zu MiB: %s", len >> 20, strerror(errno));
+	/* Real pages, not the shared zero page: write each one. */
+	for (off = 0; off < len; off += r->page)
+		r->addr[off] = (char)(off / r->page) | 1;
+}
+
+static void region_destroy(struct region *r)
+{
+	munmap(r->base, r->len + 2 * r->page);
+}
+
+/* Find the smaps entry that starts at @addr and read what we check. */
+static void smaps_read(const void *addr, size_t len, struct smaps_entry *e)
+{
+	unsigned long start, end, want = (unsigned long)addr;
+	char line[512], perms[8];
+	int in = 0;
+	FILE *f;
+	long v;
+
+	memset(e, 0, sizeof(*e));
+	f = fopen("/proc/self/smaps", "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx %7s", &start, &end, perms) == 3) {
+			if (in)
+				break;
+			in = start == want && end == want + len;
+			e->found = in;
+			continue;
+		}
+		if (!in)
+			continue;
+		if (sscanf(line, "Rss: %ld kB", &v) == 1)
+			e->rss_kb = v;
+		else if (sscanf(line, "Private_Dirty: %ld kB", &v) == 1)
+			e->private_dirty_kb = v;
+		else if (strncmp(line, "VmFlags:", 8) == 0)
+			e->locked = strstr(line, " lo") != NULL;
+	}
+	fclose(f);
+}
+
+static void reap(pid_t pid, const char *what)
+{
+	int status;
+
+	if (pid < 0)
+		die("fork (%s): %s", what, strerror(errno));
+	if (waitpid(pid, &status, 0) != pid)
+		die("waitpid (%s): %s", what, strerror(errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		die("%s child failed (wait status 0x%x)", what, status);
+}
+
+/* fork() latency in the parent; the child leaves at once. */
+static int64_t timed_fork(void)
+{
+	int64_t t0, t1;
+	pid_t pid;
+
+	t0 = now_ns();
+	pid = fork();
+	if (pid == 0)
+		_exit(0);
+	t1 = now_ns();
+	reap(pid, "fork");
+	return t1 - t0;
+}
+
+/* Check once per size that an inheriting child really is locked. */
+static void check_inherited(const struct region *r)
+{
+	pid_t pid;
+
+	memset(report, 0, sizeof(*report));
+	pid = fork();
+	if (pid == 0) {
+		smaps_read(r->addr, r->len, &report->sm);
+		_exit(0);
+	}
+	reap(pid, "inherit check");
+	if (!report->sm.found || !report->sm.locked ||
+	    report->sm.rss_kb < (long)(r->len >> 10))
+		die("child of an MCL_INHERIT parent: region %s, %s, Rss %ld of "
+		    "%zu kB: the kernel does not implement SEMANTICS.md section 3",
+		    report->sm.found ? "found" : "missing in smaps",
+		    report->sm.locked ? "locked" : "NOT locked",
+		    report->sm.rss_kb, r->len >> 10);
+}
+
+static void bench_fork(const long *sizes, int nsizes, int reps, int minreps,
+		       double budget)
+{
+	struct region r;
+	int i, rep;
+
+	for (i = 0; i < nsizes; i++) {
+		long mib = sizes[i];
+		int64_t t_start;
+
+		region_create(&r, (size_t)mib << 20);
+		if (!have_inherit)
+			emit_na("fork", mib, "inherit", NA_INHERIT);
+		timed_fork();	/* warm-up */
+		if (have_inherit) {
+			lock_current();
+			set_inherit(1);
+			check_inherited(&r);
+			munlockall();
+		}
+		t_start = now_ns();
+		for (rep = 0; rep < reps; rep++) {
+			int64_t none, locked, inh = -1;
+
+			none = timed_fork();
+			lock_current();
+			/*
+			 * mlockall(MCL_CURRENT) write-faulted the region back to
+			 * writable PTEs; one untimed fork write-protects them
+			 * again, so that every timed fork starts from the same
+			 * page table state (read-only, as after any fork).
+			 */
+			timed_fork();
+			/* alternate the order of the pair that is compared */
+			if (have_inherit && rep % 2) {
+				set_inherit(1);
+				inh = timed_fork();
+				set_inherit(0);
+				locked = timed_fork();
+			} else {
+				locked = timed_fork();
+				if (have_inherit) {
+					set_inherit(1);
+					inh = timed_fork();
+				}
+			}
+			munlockall();
+
+			emit("fork", mib, "none", rep, none, "ns");
+			emit("fork", mib, "locked", rep, locked, "ns");
+			if (inh >= 0)
+				emit("fork", mib, "inherit", rep, inh, "ns");
+			note("fork %4ld MiB rep %d: none %.3f ms, locked %.3f ms, inherit %s%.3f ms",
+			     mib, rep, none / 1e6, locked / 1e6,
+			     inh < 0 ? "n/a " : "", inh < 0 ? 0 : inh / 1e6);
+			if (budget > 0 && rep + 1 >= minreps &&
+			    now_ns() - t_start > budget * NSEC_PER_SEC)
+				break;
+		}
+		region_destroy(&r);
+	}
+}
+
+/* kernel: the child's first instruction ends the clock. */
+static void resident_kernel(const struct region *r)
+{
+	int64_t t0;
+	pid_t pid;
+
+	memset(report, 0, sizeof(*report));
+	t0 = now_ns();
+	pid = fork();
+	if (pid == 0) {
+		report->elapsed_ns = now_ns() - t0;
+		smaps_read(r->addr, r->len, &report->sm);
+		_exit(0);
+	}
+	reap(pid, "resident kernel");
+}
+
+/* fallback: the child locks itself, as the LD_PRELOAD library does. */
+static void resident_fallback(const struct region *r)
+{
+	int64_t t0;
+	pid_t pid;
+
+	memset(report, 0, sizeof(*report));
+	t0 = now_ns();
+	pid = fork();
+	if (pid == 0) {
+		if (mlockall(MCL_CURRENT))
+			report->err = errno;
+		report->elapsed_ns = now_ns() - t0;
+		smaps_read(r->addr, r->len, &report->sm);
+		_exit(0);
+	}
+	reap(pid, "resident fallback");
+}
+
+/* populate: the physical reference, fresh memory made resident. */
+static void resident_populate(size_t len)
+{
+	struct region fresh;
+	int64_t t0;
+	pid_t pid;
+	void *p;
+
+	memset(report, 0, sizeof(*report));
+	pid = fork();
+	if (pid == 0) {
+		region_reserve(&fresh, len);
+		t0 = now_ns();
+		p = mmap(fresh.addr, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_POPULATE,
+			 -1, 0);
+		report->elapsed_ns = now_ns() - t0;
+		if (p == MAP_FAILED)
+			report->err = errno;
+		else
+			smaps_read(p, len, &report->sm);
+		_exit(0);
+	}
+	reap(pid, "resident populate");
+}
+
+/* Was the child's region resident (and locked if @locked)? */
+static void check_report(const char *variant, long mib, int locked)
+{
+	const struct smaps_entry *sm = &report->sm;
+
+	if (report->err)
+		die("resident %s %ld MiB: the child's call failed: %s", variant,
+		    mib, strerror(report->err));
+	if (!sm->found)
+		die("resident %s %ld MiB: the child's region is missing from "
+		    "/proc/self/smaps", variant, mib);
+	if (sm->rss_kb < mib << 10 || (locked && !sm->locked))
+		die("resident %s %ld MiB: the child is not fully resident and "
+		    "locked (Rss %ld of %ld kB, %s)", variant, mib, sm->rss_kb,
+		    mib << 10, sm->locked ? "locked" : "not locked");
+}
+
+static void bench_resident(const long *sizes, int nsizes, int reps,
+			   int minreps, double budget)
+{
+	static const char *const order[] = { "kernel", "fallback", "populate" };
+	struct region r;
+	int i, rep, k;
+
+	for (i = 0; i < nsizes; i++) {
+		long mib = sizes[i];
+		int64_t t_start;
+
+		region_create(&r, (size_t)mib << 20);
+		lock_current();
+		if (!have_inherit)
+			emit_na("resident", mib, "kernel", NA_INHERIT);
+		t_start = now_ns();
+		for (rep = 0; rep < reps; rep++) {
+			int64_t t[3] = { -1, -1, -1 };
+
+			/* rotate the order of the variants from rep to rep */
+			for (k = 0; k < 3; k++) {
+				int v = (k + rep) % 3;
+
+				if (v == 0 && !have_inherit)
+					continue;
+				if (v == 0) {
+					set_inherit(1);
+					resident_kernel(&r);
+					check_report("kernel", mib, 1);
+				} else if (v == 1) {
+					set_inherit(0);
+					resident_fallback(&r);
+					check_report("fallback", mib, 1);
+				} else {
+					set_inherit(0);
+					resident_populate((size_t)mib << 20);
+					check_report("populate", mib, 0);
+				}
+				t[v] = report->elapsed_ns;
+				emit("resident", mib, order[v], rep, t[v], "ns");
+				if (v < 2)
+					emit("resident-copied", mib, order[v], rep,
+					     report->sm.private_dirty_kb, "KiB");
+			}
+			note("resident %4ld MiB rep %d: kernel %s%.3f ms, fallback %.3f ms, populate %.3f ms",
+			     mib, rep, t[0] < 0 ? "n/a " : "",
+			     t[0] < 0 ? 0 : t[0] / 1e6, t[1] / 1e6, t[2] / 1e6);
+			if (budget > 0 && rep + 1 >= minreps &&
+			    now_ns() - t_start > budget * NSEC_PER_SEC)
+				break;
+		}
+		munlockall();
+		region_destroy(&r);
+	}
+}
+
+static int parse_sizes(const char *arg, long *sizes)
+{
+	char *copy = strdup(arg), *tok, *save = NULL;
+	int n = 0;
+
+	if (!copy)
+		die("out of memory");
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (n == MAX_SIZES)
+			die("-s: at most %d sizes", MAX_SIZES);
+		sizes[n] = parse_count("-s", tok);
+		if (sizes[n] > 1L << 20)
+			die("-s: %ld MiB is more than 1 TiB; sizes are in MiB",
+			    sizes[n]);
+		n++;
+	}
+	free(copy);
+	if (!n)
+		die("-s wants sizes in MiB, e.g. -s 16,64,256,1024");
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	long sizes[MAX_SIZES] = { 16, 64, 256, 1024 };
+	int nsizes = 4, reps = 10, minreps = 3, c;
+	double budget = 0;
+	const char *mode;
+
+	if (argc < 2)
+		usage(2);
+	mode = argv[1];
+	if (!strcmp(mode, "-h") || !strcmp(mode, "--help"))
+		usage(0);
+	if (!strcmp(mode, "probe"))
+		return probe_inherit() ? 0 : 1;
+	if (strcmp(mode, "fork") && strcmp(mode, "resident")) {
+		fprintf(stderr, "forkbench: unknown mode '%s' (expected fork, resident or probe)\n",
+			mode);
+		usage(2);
+	}
+	optind = 2;
+	while ((c = getopt(argc, argv, "s:r:m:b:h")) != -1) {
+		switch (c) {
+		case 's':
+			nsizes = parse_sizes(optarg, sizes);
+			break;
+		case 'r':
+			reps = (int)parse_count("-r", optarg);
+			break;
+		case 'm':
+			minreps = (int)parse_count("-m", optarg);
+			break;
+		case 'b':
+			budget = (double)parse_count("-b", optarg);
+			break;
+		case 'h':
+			usage(0);
+			break;
+		default:
+			usage(2);
+		}
+	}
+	if (optind != argc)
+		usage(2);
+
+	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0))
+		note("PR_SET_THP_DISABLE: %s (huge pages may be used)",
+		     strerror(errno));
+	report = mmap(NULL, sizeof(*report), PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (report == MAP_FAILED)
+		die("mmap shared report page: %s", strerror(errno));
+	have_inherit = probe_inherit();
+	note("kernel %s MCL_INHERIT", have_inherit ? "supports" : "lacks");
+
+	if (!strcmp(mode, "fork"))
+		bench_fork(sizes, nsizes, reps, minreps, budget);
+	else
+		bench_resident(sizes, nsizes, reps, minreps, budget);
+	return 0;
+}
