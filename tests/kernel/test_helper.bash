@@ -22,7 +22,7 @@ export MLOCK MLOCK_PRELOAD
 
 KT_DIR=$BATS_RUN_TMPDIR/kt
 KT=$KT_DIR/kt
-KT_STATUSLOG=$KT_DIR/libktstatuslog.so
+KT_STATUSLOG_SO=$KT_DIR/libktstatuslog.so
 LACKS="kernel lacks MCL_INHERIT (mlockall(MCL_FUTURE|MCL_INHERIT) fails with EINVAL)"
 
 # --- set-up -----------------------------------------------------------------
@@ -31,16 +31,16 @@ LACKS="kernel lacks MCL_INHERIT (mlockall(MCL_FUTURE|MCL_INHERIT) fails with EIN
 # directory every user can enter, so tests can run them as nobody.
 kt_build() {
 	local cc=${CC:-cc} src=$BATS_TEST_DIRNAME/helpers
-	[[ -x $KT && -f $KT_STATUSLOG ]] && return 0
+	[[ -x $KT && -f $KT_STATUSLOG_SO ]] && return 0
 	command -v "$cc" >/dev/null ||
 		{ echo "no C compiler '$cc': install gcc or set CC" >&2; return 1; }
 	mkdir -p "$KT_DIR"
 	"$cc" -O2 -Wall -Wextra -Werror -o "$KT.tmp" "$src/kt.c" || return 1
-	"$cc" -O2 -Wall -Wextra -Werror -shared -fPIC -o "$KT_STATUSLOG" \
+	"$cc" -O2 -Wall -Wextra -Werror -shared -fPIC -o "$KT_STATUSLOG_SO" \
 		"$src/statuslog.c" || return 1
 	mv "$KT.tmp" "$KT"
 	chmod 711 "$BATS_RUN_TMPDIR"
-	chmod 755 "$KT_DIR" "$KT" "$KT_STATUSLOG"
+	chmod 755 "$KT_DIR" "$KT" "$KT_STATUSLOG_SO"
 }
 
 # Runs in every file's setup_file: helpers, feature probe, starting values
@@ -201,7 +201,8 @@ as_nobody() {
 	local limit=$1
 	shift
 	command -v setpriv >/dev/null || fail "setpriv (util-linux) not found"
-	bash -c 'ulimit -l "$1" || exit 125; shift; exec setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all "$@"' \
+	bash -c 'ulimit -l "$1" || { echo "as_nobody: cannot set RLIMIT_MEMLOCK to $1 KiB (raising the hard limit needs CAP_SYS_RESOURCE)" >&2; exit 125; }
+		shift; exec setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all "$@"' \
 		as_nobody "$limit" "$@"
 }
 

@@ -29,6 +29,7 @@
  *                          waits for it and exits with its status
  *   exec PATH [ARGS...]    execv(PATH, {PATH, ARGS...}): the rest of the
  *                          command line belongs to the new program
+ *   rlimit-memlock KB      set RLIMIT_MEMLOCK (soft and hard) to KB KiB
  *   pause FILE             create FILE, then sleep until killed
  *   exit N                 exit with status N
  *
@@ -61,6 +62,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -561,6 +563,15 @@ int main(int argc, char **argv)
 			need(argc, i, 1, step);
 			execv(argv[i + 1], &argv[i + 1]);
 			die("execv %s: %s", argv[i + 1], strerror(errno));
+		} else if (!strcmp(step, "rlimit-memlock")) {
+			struct rlimit rl;
+
+			need(argc, i, 1, step);
+			rl.rlim_cur = parse_ulong(argv[++i], "limit") * 1024;
+			rl.rlim_max = rl.rlim_cur;
+			if (setrlimit(RLIMIT_MEMLOCK, &rl))
+				die("setrlimit(RLIMIT_MEMLOCK, %s KiB): %s", argv[i],
+				    strerror(errno));
 		} else if (!strcmp(step, "pause")) {
 			int fd;
 
