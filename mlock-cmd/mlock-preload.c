@@ -151,20 +151,39 @@ static void fmt_limit(char *buf, size_t len, rlim_t v)
 		snprintf(buf, len, "%llu KiB", (unsigned long long)v / 1024);
 }
 
+/* VmSize of this process in KiB, or -1 */
+static long vmsize_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[128];
+	long kb = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmSize: %ld", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
 static void report_lock_failure(int err, int strict)
 {
 	struct rlimit rl;
-	char soft[32] = "?", hard[32] = "?";
+	char soft[32] = "?", hard[32] = "?", size[48] = "";
+	long kb = vmsize_kb();
 
 	if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0) {
 		fmt_limit(soft, sizeof(soft), rl.rlim_cur);
 		fmt_limit(hard, sizeof(hard), rl.rlim_max);
 	}
+	if (err == ENOMEM && kb >= 0)
+		snprintf(size, sizeof(size), " (it maps %ld KiB)", kb);
 	fprintf(stderr,
-		"mlock: cannot lock the memory of %s (pid %d): %s\n"
+		"mlock: cannot lock the memory of %s (pid %d)%s: %s\n"
 		"mlock: RLIMIT_MEMLOCK is %s (hard limit %s); raise it with "
 		"'ulimit -l', systemd's LimitMEMLOCK=, or 'mlock --limit SIZE'%s\n",
-		progname(), (int)getpid(), strerror(err), soft, hard,
+		progname(), (int)getpid(), size, strerror(err), soft, hard,
 		strict ? "" : "; running unlocked");
 }
 

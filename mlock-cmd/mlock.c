@@ -29,6 +29,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #ifdef HAVE_SYS_XATTR_H
 # include <sys/xattr.h>
@@ -79,6 +80,21 @@ struct mlock_ctl {
 	rlim_t limit;
 	pid_t pid;
 };
+
+/*
+ * Raw system calls: sanitizer runtimes intercept mlockall() and turn it
+ * into a no-op that returns 0 (they map terabytes of shadow memory), which
+ * would hide the kernel's answer to MCL_INHERIT.
+ */
+static int sys_mlockall(int flags)
+{
+	return (int)syscall(SYS_mlockall, flags);
+}
+
+static int sys_munlockall(void)
+{
+	return (int)syscall(SYS_munlockall);
+}
 
 static const char fallback_limits[] =
 	"it cannot lock static binaries, setuid/setgid/file-capability "
@@ -459,11 +475,11 @@ static void setup_preload(const struct mlock_ctl *ctl, const char *cmd)
 	 * no CAP_IPC_LOCK), so that the common failure is reported here.
 	 * MCL_FUTURE alone locks nothing; munlockall() undoes it.
 	 */
-	if (mlockall(MCL_FUTURE) != 0) {
+	if (sys_mlockall(MCL_FUTURE) != 0) {
 		lock_failed(ctl, errno);
 		return;		/* --best-effort: run unlocked */
 	}
-	munlockall();
+	sys_munlockall();
 
 	if (find_command(cmd, target, sizeof(target))) {
 		switch (inspect_target(target, what, sizeof(what), 0)) {
@@ -532,7 +548,7 @@ static int lock_kernel(const struct mlock_ctl *ctl)
 {
 	if (ctl->mode == MODE_PRELOAD)
 		return 1;
-	if (mlockall(kernel_flags(ctl)) == 0) {
+	if (sys_mlockall(kernel_flags(ctl)) == 0) {
 		if (ctl->verbose)
 			warnx("kernel mode: mlockall(MCL_FUTURE|MCL_INHERIT%s%s)",
 			      ctl->recursive ? "|MCL_RECURSIVE" : "",
@@ -562,11 +578,11 @@ static int lock_kernel(const struct mlock_ctl *ctl)
 
 static int probe(const struct mlock_ctl *ctl)
 {
-	int r = mlockall(MCL_FUTURE | MCL_INHERIT);
+	int r = sys_mlockall(MCL_FUTURE | MCL_INHERIT);
 	int e = errno;
 
 	if (r == 0)
-		munlockall();
+		sys_munlockall();
 	/* EPERM/ENOMEM come after flag validation: the flags are known */
 	if (r == 0 || e != EINVAL) {
 		if (!ctl->quiet)
@@ -677,6 +693,8 @@ static int show_pid(const struct mlock_ctl *ctl)
 	free(status);
 
 	maps = read_proc(ctl->pid, "maps", NULL);
+	if (!maps)
+		mapped = -1;	/* another user's process */
 	if (maps) {
 		mapped = strstr(maps, "/" MLOCK_PRELOAD_NAME "\n") != NULL;
 		free(maps);
@@ -717,7 +735,10 @@ static int show_pid(const struct mlock_ctl *ctl)
 				printf("%s=%d\n", mlockall_keys[i], v);
 			}
 		}
-		printf("preload_mapped=%d\n", mapped);
+		if (mapped < 0)
+			printf("preload_mapped=unknown\n");
+		else
+			printf("preload_mapped=%d\n", mapped);
 		printf("preload_setting=%s\n", env_known ?
 		       (has_setting ? setting : "none") : "unknown");
 		return EXIT_SUCCESS;
@@ -731,6 +752,7 @@ static int show_pid(const struct mlock_ctl *ctl)
 		printf("  Mlockall: (no such line: kernel lacks MCL_INHERIT, "
 		       "i.e. the mlock-inherit series)\n");
 	printf("  fallback: library %s; setting at exec: %s\n",
+	       mapped < 0 ? "unknown (maps not readable)" :
 	       mapped ? "mapped" : "not mapped",
 	       !env_known ? "unknown (environ not readable)" :
 	       has_setting ? setting : "none");

@@ -2,7 +2,7 @@
 /*
  * mlock-testprobe - small probes for the host test suite.
  *
- *	vmlck			print "vmlck_kb=N" for this process
+ *	vmlck			print "vmlck_kb=N" and "vmsize_kb=N" for this process
  *	fork			fork without exec; parent and child each print
  *				"parent_vmlck_kb=N" / "child_vmlck_kb=N"
  *	fork-exec CMD...	fork, exec CMD in the child, wait
@@ -29,21 +29,28 @@
 
 extern char **environ;
 
-static long vmlck_kb(void)
+static long status_kb(const char *key)
 {
 	FILE *f = fopen("/proc/self/status", "r");
 	char line[256];
+	size_t klen = strlen(key);
 	long kb = -1;
 
 	if (!f)
 		err(2, "/proc/self/status");
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
+		if (strncmp(line, key, klen) == 0 && line[klen] == ':' &&
+		    sscanf(line + klen + 1, "%ld", &kb) == 1)
 			break;
 	fclose(f);
 	if (kb < 0)
-		errx(2, "no VmLck line in /proc/self/status");
+		errx(2, "no %s line in /proc/self/status", key);
 	return kb;
+}
+
+static long vmlck_kb(void)
+{
+	return status_kb("VmLck");
 }
 
 static int wait_child(pid_t pid)
@@ -100,6 +107,7 @@ int main(int argc, char **argv)
 
 	if (strcmp(cmd, "vmlck") == 0) {
 		printf("vmlck_kb=%ld\n", vmlck_kb());
+		printf("vmsize_kb=%ld\n", status_kb("VmSize"));
 		return 0;
 	}
 	if (strcmp(cmd, "fork") == 0) {

@@ -79,3 +79,14 @@ public_tmpdir() {
 	chmod 755 "$d"
 	echo "$d"
 }
+
+# For tests where nobody's lock must succeed: the probe under the fallback
+# library must fit in nobody's RLIMIT_MEMLOCK.  (In the sanitizer pass the
+# UBSan runtime, pulled in by the library, adds about 9 MiB to every process.)
+skip_unless_nobody_can_lock() {
+	skip_unless_nobody_works
+	local out
+	out=$(as_nobody env LD_PRELOAD="$MLOCK_PRELOAD" MLOCK_INHERIT_PRELOAD=once "$PROBE" vmlck 2>/dev/null)
+	[[ $out == *vmlck_kb=[1-9]* ]] ||
+		skip "the probe with $MLOCK_PRELOAD does not fit in nobody's RLIMIT_MEMLOCK ($(as_nobody sh -c 'ulimit -l') KiB)"
+}
