@@ -67,7 +67,9 @@ build() {
 	make -s -C "$here/invariant" O="$out/bin" CC=clang clean all &&
 	mv "$out/bin/mlock-invariant" "$out/bin/mlock-invariant.clang" &&
 	make -s -C "$here/invariant" O="$out/bin" CC=gcc all &&
-	make -s -C "$here/fuzz" O="$out/bin" all
+	make -s -C "$here/fuzz" O="$out/bin" all &&
+	clang -O2 -Wall -Wextra -Werror -pthread -o "$out/bin/sechelp" "$here/sechelp.c" &&
+	gcc -O2 -Wall -Wextra -Werror -pthread -o "$out/bin/sechelp" "$here/sechelp.c"
 }
 
 invariant_host() {
