@@ -45,6 +45,8 @@ BEGIN {
 	spec(ns++, "make", "fallback-onfault", "plain", "ratio", "", "", "make: fallback -r --on-fault / plain")
 	spec(ns++, "wrapper", "kernel", "plain", "diff", 1e6, "", "wrapper: mlock true - true, kernel")
 	spec(ns++, "wrapper", "fallback", "plain", "diff", 1e6, "", "wrapper: mlock true - true, fallback")
+	spec(ns++, "wrapper", "kernel", "plain", "ratio", "", "", "wrapper: mlock true / true, kernel")
+	spec(ns++, "wrapper", "fallback", "plain", "ratio", "", "", "wrapper: mlock true / true, fallback")
 
 	nenv = 0
 	n = split(envnames, a, ";")

@@ -63,13 +63,13 @@ phase() { say "[$((SECONDS - t_suite))s] $*"; }
 # ---- repetition counts: TCG is some 20-50x slower than the host
 if [ "$quick" = 1 ]; then
 	sizes=16,64 fork_reps=3 fork_budget=20 spawn_rounds=3 spawn_n=5
-	make_reps=1 wrap_n=5
+	make_reps=1 make_budget=60 wrap_n=5
 elif [ "$env_name" = guest ]; then
 	sizes=16,64,256,1024 fork_reps=7 fork_budget=50 spawn_rounds=7 spawn_n=10
-	make_reps=3 wrap_n=20
+	make_reps=3 make_budget=480 wrap_n=20
 else
 	sizes=16,64,256,1024 fork_reps=15 fork_budget=30 spawn_rounds=10 spawn_n=20
-	make_reps=5 wrap_n=40
+	make_reps=5 make_budget=360 wrap_n=40
 fi
 
 # ---- machine description (key=value), used by the report
@@ -188,16 +188,24 @@ if want make; then
 			na make 0 kernel "$kernel_na"
 			na make 0 onfault "$kernel_na"
 		fi
+		# --on-fault: in kernel mode where there is one, else in fallback mode
 		if [ -z "$fallback_na" ]; then
-			variants+=(fallback fallback-onfault)
+			variants+=(fallback)
+			[ -z "$kernel_na" ] || variants+=(fallback-onfault)
 		else
 			na make 0 fallback "$fallback_na"
 		fi
-		phase "4. make -j2 of the project's userspace ($make_reps rounds: ${variants[*]})"
+		phase "4. make -j2 of the project's userspace (up to $make_reps rounds: ${variants[*]})"
 		mk=(make -j2 -s -C "$scratch" $targets)
 		make -s -C "$scratch" clean >/dev/null 2>&1
+		t_warm=$SECONDS
 		"${mk[@]}" >/dev/null 2>&1 ||
 			{ say "make of $scratch fails even without mlock"; failed=1; }
+		t_warm=$((SECONDS - t_warm + 1))
+		# as many rounds as fit the budget (TCG builds take minutes)
+		fit=$((make_budget / (t_warm * ${#variants[@]})))
+		[ "$fit" -lt "$make_reps" ] && make_reps=$((fit > 1 ? fit : 1))
+		say "warm-up build: ${t_warm} s; $make_reps round(s) in a ${make_budget} s budget"
 		for ((r = 0; r < make_reps; r++)); do
 			n=${#variants[@]}
 			for ((k = 0; k < n; k++)); do
