@@ -167,6 +167,38 @@ STATE_EXEC_KEEP="future=1 onfault=0 inherit=0 recursive=0 exec_keep=1"
 	fi
 }
 
+@test "posix_spawn (vfork + exec) children are locked like fork + exec ones; the parent's state is untouched" {
+	require_inherit
+	# non-recursive INHERIT: the spawned program is locked, state none
+	run -0 "$KT" mlockall current,future,inherit report P \
+		spawn "$KT" report S fork report SF \; report P2
+	assert_kt_locked S
+	assert_kt_state S "$STATE_LOCKED_ONLY"
+	assert_kt_unlocked SF
+	assert_kt_state SF "$STATE_NONE"
+	# the vfork child's exec must not have changed the shared old mm
+	assert_kt_locked P2
+	assert_kt_state P2 "future=1 onfault=0 inherit=1 recursive=0 exec_keep=$(kt_get P exec_keep)"
+}
+
+@test "posix_spawn under mlock -r: the whole spawned tree is locked; under plain mlock it is not" {
+	require_inherit
+	require_mlock
+	run -0 "$MLOCK" --mode kernel -r "$KT" spawn "$KT" report S fork report SF \
+		spawn "$KT" report SFS \; \; report P
+	local l
+	for l in S SF SFS P; do
+		assert_kt_locked "$l"
+		assert_kt_state "$l" "$STATE_RECURSIVE"
+	done
+
+	run -0 "$MLOCK" --mode kernel "$KT" spawn "$KT" report S \; report P
+	assert_kt_unlocked S
+	assert_kt_state S "$STATE_NONE"
+	assert_kt_locked P
+	assert_kt_state P "$STATE_LOCKED_ONLY"
+}
+
 @test "Mlocked in /proc/meminfo is back to its starting value and the kernel log is clean" {
 	check_kernel_clean
 }

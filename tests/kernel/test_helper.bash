@@ -63,6 +63,7 @@ kt_setup_file() {
 
 in_guest() {
 	[[ -n ${MLOCK_GUEST_RESULTS:-} ]] ||
+		grep -qw 'mlock_results=[^ ]*' /proc/cmdline ||
 		[[ $(awk '$2 == "/" { t = $3 } END { print t }' /proc/mounts) == 9p ]]
 }
 

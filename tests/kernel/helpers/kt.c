@@ -29,6 +29,11 @@
  *                          waits for it and exits with its status
  *   exec PATH [ARGS...]    execv(PATH, {PATH, ARGS...}): the rest of the
  *                          command line belongs to the new program
+ *   spawn PATH [ARGS...] ; posix_spawn() (vfork + exec: the child shares
+ *                          this mm until it execs) PATH with ARGS up to the
+ *                          matching lone ";" (nested spawns carry theirs),
+ *                          wait for it, fail if it failed, else continue
+ *                          after the ";"
  *   rlimit-memlock KB      set RLIMIT_MEMLOCK (soft and hard) to KB KiB
  *   pause FILE             create FILE, then sleep until killed
  *   exit N                 exit with status N
@@ -60,6 +65,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <spawn.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -74,6 +80,9 @@
 #endif
 #ifndef MCL_RECURSIVE
 #define MCL_RECURSIVE (MCL_ONFAULT << 2)
+#endif
+#ifndef MAP_DROPPABLE
+#define MAP_DROPPABLE 0x08
 #endif
 #ifndef MADV_DONTNEED_LOCKED
 #define MADV_DONTNEED_LOCKED 24
@@ -346,6 +355,27 @@ static void do_report(const char *label)
 	out(outbuf);
 }
 
+/* A region without guard pages, of a kind the kernel may not support. */
+static void do_map_special(const char *name, size_t len, int flags)
+{
+	struct region *r;
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       flags | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED) {
+		if (errno != EINVAL && errno != ENOMEM && errno != EOPNOTSUPP)
+			die("mmap %s: %s", name, strerror(errno));
+		snprintf(outbuf, sizeof(outbuf), "%s map=unsupported errno=%s\n",
+			 name, strerror(errno));
+		out(outbuf);
+		return;
+	}
+	r = &regions[nr_regions++];
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->addr = p;
+	r->len = len;
+}
+
 static void do_map(const char *name, const char *kb, const char *advice)
 {
 	struct region *r;
@@ -357,6 +387,14 @@ static void do_map(const char *name, const char *kb, const char *advice)
 	if (!len || len % page_size)
 		die("region size %s KiB is not a positive multiple of the page size",
 		    kb);
+	if (advice && !strcmp(advice, "droppable")) {
+		do_map_special(name, len, MAP_DROPPABLE);
+		return;
+	}
+	if (advice && !strcmp(advice, "hugetlb")) {
+		do_map_special(name, len, MAP_PRIVATE | MAP_HUGETLB);
+		return;
+	}
 	base = mmap(NULL, len + 2 * page_size, PROT_NONE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (base == MAP_FAILED)
@@ -485,6 +523,8 @@ int main(int argc, char **argv)
 			need(argc, i, 2, step);
 			if (i + 3 < argc && (!strcmp(argv[i + 3], "dontfork") ||
 					     !strcmp(argv[i + 3], "wipeonfork") ||
+					     !strcmp(argv[i + 3], "droppable") ||
+					     !strcmp(argv[i + 3], "hugetlb") ||
 					     !strcmp(argv[i + 3], "none"))) {
 				do_map(argv[i + 1], argv[i + 2], argv[i + 3]);
 				i += 3;
@@ -572,6 +612,32 @@ int main(int argc, char **argv)
 			if (setrlimit(RLIMIT_MEMLOCK, &rl))
 				die("setrlimit(RLIMIT_MEMLOCK, %s KiB): %s", argv[i],
 				    strerror(errno));
+		} else if (!strcmp(step, "spawn")) {
+			int j, depth = 1, status, err;
+			pid_t pid;
+
+			need(argc, i, 1, step);
+			/* the matching ";": nested spawns carry their own */
+			for (j = i + 1; j < argc; j++) {
+				if (!strcmp(argv[j], "spawn"))
+					depth++;
+				else if (!strcmp(argv[j], ";") && !--depth)
+					break;
+			}
+			if (j == argc)
+				die("spawn: no ';' ends the spawned command");
+			argv[j] = NULL;
+			err = posix_spawn(&pid, argv[i + 1], NULL, NULL,
+					  &argv[i + 1], environ);
+			if (err)
+				die("posix_spawn %s: %s", argv[i + 1], strerror(err));
+			while (waitpid(pid, &status, 0) < 0)
+				if (errno != EINTR)
+					die("waitpid: %s", strerror(errno));
+			if (!WIFEXITED(status) || WEXITSTATUS(status))
+				die("spawned %s failed (status 0x%x)", argv[i + 1],
+				    status);
+			i = j;
 		} else if (!strcmp(step, "pause")) {
 			int fd;
 
