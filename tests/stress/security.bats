@@ -16,9 +16,12 @@ LACKS="kernel lacks MCL_INHERIT (mlockall(MCL_FUTURE|MCL_INHERIT) fails with EIN
 NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all"
 
 setup_file() {
-	local dir=$BATS_FILE_TMPDIR/sec
-	mkdir -p "$dir"
-	chmod 755 "$BATS_FILE_TMPDIR" "$dir"
+	# a directory user nobody can reach (bats' own tmpdirs are private)
+	local dir
+	dir=$(mktemp -d /tmp/mlock-sec.XXXXXX) || return 1
+	chmod 755 "$dir"
+	SEC_DIR=$dir
+	export SEC_DIR
 	${CC:-cc} -O2 -Wall -Wextra -Werror -pthread -o "$dir/sechelp" \
 		"$BATS_TEST_DIRNAME/sechelp.c" || return 1
 	chmod 755 "$dir/sechelp"
@@ -41,6 +44,10 @@ setup_file() {
 	SEC_DMESG_START=$(dmesg | wc -l)
 	SEC_MLOCKED_START=$(awk '/^Mlocked:/ {print $2}' /proc/meminfo)
 	export SEC SEC_CAP_OK SEC_FEATURE SEC_DMESG_START SEC_MLOCKED_START
+}
+
+teardown_file() {
+	[[ -n ${SEC_DIR:-} ]] && rm -rf "$SEC_DIR"
 }
 
 setup() {
@@ -94,7 +101,7 @@ assert_nothing_inherited() {
 }
 
 @test "file-capability program: AT_SECURE, nothing inherited, descendants inherit nothing" {
-	[[ $SEC_CAP_OK == 1 ]] || skip "setcap failed on $BATS_FILE_TMPDIR (needs libcap2-bin and tmpfs security xattrs)"
+	[[ $SEC_CAP_OK == 1 ]] || skip "setcap failed on $SEC_DIR (needs libcap2-bin and tmpfs security xattrs)"
 	run as_nobody 65536 "$SEC" lockexec FUTURE,INHERIT,RECURSIVE "$SEC-cap" tree cap
 	assert_success
 	assert_line --regexp '^cap pid=.* at_secure=1 '
