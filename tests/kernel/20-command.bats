@@ -32,6 +32,33 @@ teardown() {
 	assert_kt R content zero
 }
 
+@test "kernel mode locks what the fallback cannot: a static binary and a #! script, with -r down the tree" {
+	require_inherit
+	require_mlock
+	[[ -x $KT_STATIC ]] || skip "no static libc to link the static helper (libc6-dev's libc.a)"
+	run -0 "$MLOCK" --mode kernel -r "$KT_STATIC" report ST fork report STF \
+		exec "$KT_STATIC" report STFE
+	local l
+	for l in ST STF STFE; do
+		assert_kt_locked "$l"
+		assert_kt_state "$l" "$STATE_RECURSIVE"
+	done
+
+	local script=$BATS_TEST_TMPDIR/report.sh
+	printf '#!/bin/bash\n%s\nst SCRIPT; ( st SCRIPTSUB )\n' "$BASH_REPORT" > "$script"
+	chmod 755 "$script"
+	run -0 "$MLOCK" --mode kernel "$script"
+	local vmlck
+	vmlck=$(kt_num SCRIPT vmlck)
+	((vmlck > 0)) || fail "#! script not locked: $(kt_line SCRIPT)"
+	assert_kt_state SCRIPT "$STATE_LOCKED_ONLY"
+	assert_kt SCRIPTSUB vmlck 0
+	run -0 "$MLOCK" --mode kernel -r "$script"
+	vmlck=$(kt_num SCRIPTSUB vmlck)
+	((vmlck > 0)) || fail "#! script's subshell not locked under -r: $(kt_line SCRIPTSUB)"
+	assert_kt_state SCRIPTSUB "$STATE_RECURSIVE"
+}
+
 @test "mlock --on-fault: every VMA of the command is lf, new memory stays unpopulated until touched" {
 	require_inherit
 	require_mlock

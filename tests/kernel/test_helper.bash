@@ -23,6 +23,7 @@ export MLOCK MLOCK_PRELOAD
 KT_DIR=$BATS_RUN_TMPDIR/kt
 KT=$KT_DIR/kt
 KT_STATUSLOG_SO=$KT_DIR/libktstatuslog.so
+KT_STATIC=$KT_DIR/kt-static
 LACKS="kernel lacks MCL_INHERIT (mlockall(MCL_FUTURE|MCL_INHERIT) fails with EINVAL)"
 
 # --- set-up -----------------------------------------------------------------
@@ -38,6 +39,9 @@ kt_build() {
 	"$cc" -O2 -Wall -Wextra -Werror -o "$KT.tmp" "$src/kt.c" || return 1
 	"$cc" -O2 -Wall -Wextra -Werror -shared -fPIC -o "$KT_STATUSLOG_SO" \
 		"$src/statuslog.c" || return 1
+	# a static copy, for the "kernel mode covers static binaries" test
+	"$cc" -O2 -static -o "$KT_DIR/kt-static" "$src/kt.c" 2>/dev/null ||
+		rm -f "$KT_DIR/kt-static"
 	mv "$KT.tmp" "$KT"
 	chmod 711 "$BATS_RUN_TMPDIR"
 	chmod 755 "$KT_DIR" "$KT" "$KT_STATUSLOG_SO"
