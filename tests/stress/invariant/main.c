@@ -50,6 +50,7 @@ struct result {
 	char code[32];
 	char line[2048];
 	long steps, checks, forks, execs, skips, unmerged, procs;
+	long fork_inherit, exec_keep, einval, enomem, eexist;
 	long meminfo_warn;
 };
 
@@ -298,9 +299,16 @@ static void parse_records(int fd, struct result *res)
 		*nl = '\0';
 		if (line[0] == 'S') {
 			long st = 0, ch = 0, fo = 0, ex = 0, sk = 0, um = 0;
+			long fi = 0, ek = 0, e1 = 0, e2 = 0, e3 = 0;
 
-			if (sscanf(line, "S %*s %ld %ld %ld %ld %ld %ld", &st,
-				   &ch, &fo, &ex, &sk, &um) == 6) {
+			if (sscanf(line, "S %*s %ld %ld %ld %ld %ld %ld %ld %ld %ld %ld %ld",
+				   &st, &ch, &fo, &ex, &sk, &um, &fi, &ek, &e1,
+				   &e2, &e3) == 11) {
+				res->fork_inherit += fi;
+				res->exec_keep += ek;
+				res->einval += e1;
+				res->enomem += e2;
+				res->eexist += e3;
 				res->steps += st;
 				res->checks += ch;
 				res->forks += fo;
@@ -582,6 +590,8 @@ int main(int argc, char **argv)
 {
 	long seq, nseq = 0, steps = 0, procs = 0, checks = 0, execs = 0;
 	long skips = 0, unmerged = 0, warns = 0;
+	long fork_inherit = 0, exec_keep = 0, einval = 0, enomem = 0;
+	long eexist = 0;
 	double t0 = now();
 	struct result res;
 	bool line;
@@ -671,6 +681,11 @@ int main(int argc, char **argv)
 		skips += res.skips;
 		unmerged += res.unmerged;
 		warns += res.meminfo_warn;
+		fork_inherit += res.fork_inherit;
+		exec_keep += res.exec_keep;
+		einval += res.einval;
+		enomem += res.enomem;
+		eexist += res.eexist;
 		if (res.failed) {
 			report_failure(s, seq, sseed, &res);
 			printf("mlock-invariant: FAIL: sequences=%ld steps=%ld processes=%ld violations=1\n",
@@ -679,8 +694,9 @@ int main(int argc, char **argv)
 		}
 		script_free(s);
 	}
-	printf("mlock-invariant: PASS seed=%#" PRIx64 " feature=%s sequences=%ld steps=%ld processes=%ld execs=%ld checks=%ld skipped_ops=%ld mremap_unmerged=%ld meminfo_warnings=%ld violations=0 elapsed=%.1fs\n",
+	printf("mlock-invariant: PASS seed=%#" PRIx64 " feature=%s sequences=%ld steps=%ld processes=%ld execs=%ld checks=%ld inheriting_forks=%ld lock_keeping_execs=%ld predicted_errors=EINVAL:%ld,ENOMEM:%ld,EEXIST:%ld skipped_ops=%ld mremap_unmerged=%ld meminfo_warnings=%ld violations=0 elapsed=%.1fs\n",
 	       opt.seed, feature ? "yes" : "no", nseq, steps, procs, execs,
-	       checks, skips, unmerged, warns, now() - t0);
+	       checks, fork_inherit, exec_keep, einval, enomem, eexist, skips,
+	       unmerged, warns, now() - t0);
 	return 0;
 }

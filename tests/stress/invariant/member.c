@@ -62,12 +62,16 @@ static void write_stats(void)
 	char rec[256];
 	int len;
 
-	len = snprintf(rec, sizeof(rec), "S %s %ld %ld %ld %ld %ld %ld\n",
+	len = snprintf(rec, sizeof(rec),
+		       "S %s %ld %ld %ld %ld %ld %ld %ld %ld %ld %ld %ld\n",
 		       me.path, me.steps, me.checks, me.forks, me.execs,
-		       me.skips, me.unmerged);
+		       me.skips, me.unmerged, me.fork_inherit, me.exec_keep,
+		       me.einval, me.enomem, me.eexist);
 	put_record(rec, len);
 	me.steps = me.checks = me.forks = me.execs = 0;
 	me.skips = me.unmerged = 0;
+	me.fork_inherit = me.exec_keep = 0;
+	me.einval = me.enomem = me.eexist = 0;
 }
 
 /* Reap every child; a child killed by a signal is a violation. */
@@ -540,6 +544,7 @@ static void __attribute__((noreturn)) do_exec(void)
 		violation("ENV", "remaining script longer than %d bytes",
 			  SCRIPT_MAX);
 	model_exec(&me.m);
+	me.exec_keep += me.m.future;
 	snprintf(ctx, sizeof(ctx),
 		 "MLOCK_INV_CTX=%ld:%" PRIx64 ":%s:%ld:%d:%d:%d:%d:%u:%d",
 		 me.seq, me.seed, me.path, me.step, me.reportfd,
@@ -572,6 +577,7 @@ static void run_fork(const struct op *op, int forkno)
 		violation("ENV", "fork: %s", strerror(errno));
 	if (pid > 0) {
 		me.forks++;
+		me.fork_inherit += inherit;
 		return;
 	}
 	/* child */
@@ -580,6 +586,8 @@ static void run_fork(const struct op *op, int forkno)
 	me.step = 0;
 	me.steps = me.checks = me.forks = me.execs = 0;
 	me.skips = me.unmerged = 0;
+	me.fork_inherit = me.exec_keep = 0;
+	me.einval = me.enomem = me.eexist = 0;
 	me.script = op->child;
 	me.pc = -1;	/* member_run() starts at pc + 1 */
 	model_fork_child(&me.m);
@@ -689,6 +697,9 @@ void member_run(void)
 		if (err != pr.err)
 			violation("ERRNO", "expected %s, kernel returned %s",
 				  errname(pr.err), errname(err));
+		me.einval += err == EINVAL;
+		me.enomem += err == ENOMEM;
+		me.eexist += err == EEXIST;
 		check_step(pr.global, pr.global_onfault);
 	}
 }

@@ -16,6 +16,7 @@ struct member {
 	uint64_t seed;
 	int verbose;
 	long steps, checks, forks, execs, skips, unmerged;
+	long fork_inherit, exec_keep, einval, enomem, eexist;
 };
 
 extern struct member me;
