@@ -45,6 +45,9 @@
 #ifndef MADV_DONTNEED_LOCKED
 # define MADV_DONTNEED_LOCKED	24
 #endif
+#ifndef MAP_DROPPABLE
+# define MAP_DROPPABLE	0x08
+#endif
 #ifndef MAP_FIXED_NOREPLACE
 # define MAP_FIXED_NOREPLACE	0x100000
 #endif
@@ -62,7 +65,8 @@
 #define ST_EXEC_KEEP	0x4
 
 /* Slot kinds. */
-enum { K_ANON_PRIV, K_ANON_SHARED, K_MEMFD_SHARED, K_MEMFD_PRIV, K_NR };
+enum { K_ANON_PRIV, K_ANON_SHARED, K_MEMFD_SHARED, K_MEMFD_PRIV, K_DROPPABLE,
+	K_NR };
 /* Protections used. */
 enum { P_NONE, P_READ, P_RW, P_NR };
 /* madvise advices, by index. */
@@ -124,6 +128,7 @@ struct page_model {
 
 struct model {
 	bool feature;		/* kernel has MCL_INHERIT */
+	bool droppable;		/* kernel has MAP_DROPPABLE (6.11+) */
 	bool future, onfault;	/* lock bits of mm->def_flags */
 	unsigned int state;	/* ST_* */
 	struct page_model pg[NSLOTS][MODEL_PAGES];
@@ -141,7 +146,7 @@ struct prediction {
 };
 
 /* model.c */
-void model_init(struct model *m, bool feature);
+void model_init(struct model *m, bool feature, bool droppable);
 int model_mlockall_valid(const struct model *m, int flags);
 void model_predict(struct model *m, const struct op *op,
 		   struct prediction *pr);
@@ -154,7 +159,7 @@ bool model_slot_simple(const struct model *m, int s, int *npages);
 #define VF_LF	0x02
 #define VF_DC	0x04
 #define VF_WF	0x08
-#define VF_SPECIAL 0x10	/* io, pf, mm, ht, or a special name */
+#define VF_SPECIAL 0x10	/* io, pf, mm, ht, dp, or a special name */
 #define VF_R	0x20
 #define VF_W	0x40
 #define VF_ANON	0x80	/* no file name, or [heap] / [stack] */

@@ -80,7 +80,8 @@ static void parse_vmflags(const char *p, unsigned int *flags)
 			else if (!strncmp(p, "wf", 2))
 				*flags |= VF_WF;
 			else if (!strncmp(p, "io", 2) || !strncmp(p, "pf", 2) ||
-				 !strncmp(p, "mm", 2) || !strncmp(p, "ht", 2))
+				 !strncmp(p, "mm", 2) || !strncmp(p, "ht", 2) ||
+				 !strncmp(p, "dp", 2))
 				*flags |= VF_SPECIAL;
 		}
 		while (*p && *p != ' ' && *p != '\n')

@@ -54,7 +54,7 @@ struct result {
 	long meminfo_warn;
 };
 
-static bool feature;
+static bool feature, droppable;
 static long base_mlocked, base_unevictable;
 static volatile sig_atomic_t alarmed;
 
@@ -353,7 +353,7 @@ static void run_tree(struct script *s, long seq, uint64_t sseed,
 	if (!root) {
 		setpgid(0, 0);
 		memset(&me, 0, sizeof(me));
-		model_init(&me.m, feature);
+		model_init(&me.m, feature, droppable);
 		me.script = s;
 		me.pc = -1;
 		me.reportfd = fd;
@@ -604,6 +604,14 @@ int main(int argc, char **argv)
 
 	feature = probe_feature();
 	{
+		void *p = mmap(NULL, page_size, PROT_READ | PROT_WRITE,
+			       MAP_DROPPABLE | MAP_ANONYMOUS, -1, 0);
+
+		droppable = p != MAP_FAILED;
+		if (droppable)
+			munmap(p, page_size);
+	}
+	{
 		struct kview kv;
 		char why[256];
 
@@ -613,8 +621,9 @@ int main(int argc, char **argv)
 		}
 		line = kv.has_line;
 	}
-	printf("mlock-invariant: kernel %s MCL_INHERIT (probe), Mlockall: status line %s\n",
-	       feature ? "has" : "lacks", line ? "present" : "absent");
+	printf("mlock-invariant: kernel %s MCL_INHERIT (probe), Mlockall: status line %s, MAP_DROPPABLE %s\n",
+	       feature ? "has" : "lacks", line ? "present" : "absent",
+	       droppable ? "supported" : "unsupported");
 	if (opt.expect == 1 && !feature) {
 		printf("mlock-invariant: FAIL: --feature=yes but mlockall(MCL_FUTURE|MCL_INHERIT) returned EINVAL: boot the patched kernel\n");
 		return 1;

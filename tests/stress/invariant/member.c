@@ -419,6 +419,9 @@ static int do_mmap(const struct op *op)
 	case K_ANON_SHARED:
 		flags |= MAP_SHARED | MAP_ANONYMOUS;
 		break;
+	case K_DROPPABLE:
+		flags |= MAP_DROPPABLE | MAP_ANONYMOUS;
+		break;
 	default:
 		fd = memfd_create("mlock-invariant", MFD_CLOEXEC);
 		if (fd < 0 || ftruncate(fd, MODEL_PAGES * page_size))
@@ -546,10 +549,10 @@ static void __attribute__((noreturn)) do_exec(void)
 	model_exec(&me.m);
 	me.exec_keep += me.m.future;
 	snprintf(ctx, sizeof(ctx),
-		 "MLOCK_INV_CTX=%ld:%" PRIx64 ":%s:%ld:%d:%d:%d:%d:%u:%d",
+		 "MLOCK_INV_CTX=%ld:%" PRIx64 ":%s:%ld:%d:%d:%d:%d:%u:%d:%d",
 		 me.seq, me.seed, me.path, me.step, me.reportfd,
 		 me.m.feature, me.m.future, me.m.onfault, me.m.state,
-		 me.verbose);
+		 me.verbose, me.m.droppable);
 	snprintf(scr_env, sizeof(scr_env), "MLOCK_INV_SCRIPT=%s", script);
 	for (i = 0; environ[i] && n < 4000; i++) {
 		if (!strncmp(environ[i], "MLOCK_INV_", 10))
@@ -710,21 +713,21 @@ void member_after_exec(void)
 	const char *ctx = getenv("MLOCK_INV_CTX");
 	const char *text = getenv("MLOCK_INV_SCRIPT");
 	const char *err = NULL;
-	int feature, future, onfault, verbose;
+	int feature, future, onfault, verbose, droppable;
 	unsigned int state;
 	uint64_t seed;
 
 	if (!ctx || !text ||
-	    sscanf(ctx, "%ld:%" SCNx64 ":%127[^:]:%ld:%d:%d:%d:%d:%u:%d",
+	    sscanf(ctx, "%ld:%" SCNx64 ":%127[^:]:%ld:%d:%d:%d:%d:%u:%d:%d",
 		   &me.seq, &seed, me.path, &me.step, &me.reportfd, &feature,
-		   &future, &onfault, &state, &verbose) != 10) {
+		   &future, &onfault, &state, &verbose, &droppable) != 11) {
 		fprintf(stderr,
 			"mlock-invariant: --member is internal: it needs MLOCK_INV_CTX and MLOCK_INV_SCRIPT from a tree process\n");
 		exit(2);
 	}
 	me.seed = seed;
 	me.verbose = verbose;
-	model_init(&me.m, feature);
+	model_init(&me.m, feature, droppable);
 	me.m.future = future;
 	me.m.onfault = onfault;
 	me.m.state = state;

@@ -30,10 +30,17 @@ static bool injected(const char *what)
 	return inject && !strcmp(getenv("MLOCK_INVARIANT_INJECT"), what);
 }
 
-void model_init(struct model *m, bool feature)
+void model_init(struct model *m, bool feature, bool droppable)
 {
 	memset(m, 0, sizeof(*m));
 	m->feature = feature;
+	m->droppable = droppable;
+}
+
+/* VM_DROPPABLE is never locked (SEMANTICS.md 7): mlock_fixup skips it. */
+static bool lockable(const struct page_model *p)
+{
+	return p->kind != K_DROPPABLE;
 }
 
 /* SEMANTICS.md section 1: the validation order. */
@@ -85,7 +92,7 @@ static void predict_mlockall(struct model *m, int flags,
 			for (i = 0; i < MODEL_PAGES; i++) {
 				struct page_model *p = &m->pg[s][i];
 
-				if (!p->mapped)
+				if (!p->mapped || !lockable(p))
 					continue;
 				p->locked = 1;
 				p->onfault = !!(flags & MCL_ONFAULT);
@@ -130,6 +137,11 @@ static void predict_mmap(struct model *m, const struct op *op,
 			}
 		}
 	}
+	/* do_mmap() checks the map type after MAP_FIXED_NOREPLACE */
+	if (op->c == K_DROPPABLE && (!m->droppable || (op->e & MF_LOCKED))) {
+		pr->err = EINVAL;
+		return;
+	}
 	for (i = 0; i < op->b; i++) {
 		struct page_model *p = &pg[i];
 
@@ -137,8 +149,9 @@ static void predict_mmap(struct model *m, const struct op *op,
 		p->mapped = 1;
 		p->kind = op->c;
 		p->prot = op->d;
-		p->locked = (op->e & MF_LOCKED) || m->future;
+		p->locked = lockable(p) && ((op->e & MF_LOCKED) || m->future);
 		p->onfault = p->locked && m->onfault;
+		p->wipe = op->c == K_DROPPABLE;
 		p->claim = populatable(p);
 	}
 }
@@ -180,7 +193,9 @@ static void predict_mlock(struct model *m, const struct op *op,
 			pr->err = ENOMEM;
 			return;	/* no populate after a failed apply */
 		}
-		if (lock) {
+		if (!lockable(&pg[i])) {
+			continue;	/* untouched, but populated below */
+		} else if (lock) {
 			pg[i].locked = 1;
 			pg[i].onfault = onfault;
 		} else if (!injected("munlock-noop")) {
@@ -197,7 +212,7 @@ static void predict_mlock(struct model *m, const struct op *op,
 			pr->err = ENOMEM;
 			return;
 		}
-		pg[i].claim = 1;
+		pg[i].claim = pg[i].locked;
 	}
 }
 
@@ -245,13 +260,17 @@ static void predict_madvise(struct model *m, const struct op *op,
 			p->dontfork = 0;
 			break;
 		case A_WIPEONFORK:
-			if (p->kind != K_ANON_PRIV) {
+			if (p->kind != K_ANON_PRIV && p->kind != K_DROPPABLE) {
 				pr->err = EINVAL;
 				return;
 			}
 			p->wipe = 1;
 			break;
 		case A_KEEPONFORK:
+			if (p->kind == K_DROPPABLE) {
+				pr->err = EINVAL;
+				return;
+			}
 			p->wipe = 0;
 			break;
 		case A_DONTNEED:

@@ -127,7 +127,8 @@ static struct script *gen_list(uint64_t *st, int depth, int maxops,
 			op->type = 'm';
 			op->a = rnd(st, NSLOTS);
 			op->b = 1 + rnd(st, MAX_MAP);
-			op->c = rnd(st, K_NR);
+			op->c = rnd(st, 12) ? rnd(st, K_DROPPABLE) :
+				K_DROPPABLE;
 			op->d = rnd(st, 8) ? (rnd(st, 3) ? P_RW : P_READ) :
 				P_NONE;
 			op->e = (rnd(st, 4) == 0 ? MF_LOCKED : 0) |
