@@ -12,11 +12,11 @@ if [ "$MLOCK_SANITIZE" != yes ]; then
 fi
 
 # Refuse to report a "sanitized" pass that is not.
-if ! ldd "$MLOCK_SAN" 2>/dev/null | grep -q 'libasan'; then
+if ! { ldd "$MLOCK_SAN"; nm "$MLOCK_SAN"; } 2>/dev/null | grep -q 'asan'; then
 	echo "Bail out! $MLOCK_SAN is not linked with ASan"
 	exit 1
 fi
-if ! ldd "$MLOCK_PRELOAD_SAN" 2>/dev/null | grep -q 'libubsan'; then
+if ! ldd "$MLOCK_PRELOAD_SAN" 2>/dev/null | grep -q 'ubsan.*=> /'; then
 	echo "Bail out! $MLOCK_PRELOAD_SAN is not linked with UBSan"
 	exit 1
 fi
