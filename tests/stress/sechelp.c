@@ -153,13 +153,15 @@ static int cmd_alloc(long mib)
 	struct rlimit rl;
 	long lck;
 	void *m;
+	int err;
 
 	getrlimit(RLIMIT_MEMLOCK, &rl);
 	report("alloc-start");
 	m = map_touch((size_t)mib << 20);
+	err = errno;
 	lck = vmlck_kb();
 	printf("alloc %ld MiB: %s, vmlck_kb=%ld, rlimit_memlock_kb=%ld, cap_ipc_lock=%d\n",
-	       mib, m ? "mapped" : strerror(errno), lck,
+	       mib, m ? "mapped" : strerror(err), lck,
 	       rl.rlim_cur == RLIM_INFINITY ? -1L : (long)(rl.rlim_cur >> 10),
 	       has_ipc_lock());
 	fflush(stdout);
