@@ -117,6 +117,19 @@ hostile_env() {
 	[ -r "$preload" ] || { echo "SKIP: no fallback library at $preload (run scripts/build.sh or set MLOCK_PRELOAD)"; return 77; }
 	"$out/bin/hostile" env -L "$preload" -s "$seed" -n 0 -t "$hostile_time"
 }
+# hostile must be able to fail: a library that crashes on long values
+hostile_selftest() {
+	local log=$out/logs/hostile-selftest.log rc
+	"$out/bin/hostile" env -L "$out/bin/crashlib.so" -s "$seed" -n 300 > "$log" 2>&1
+	rc=$?
+	if [ $rc -ne 1 ] || ! grep -q 'killed by signal 11' "$log"; then
+		echo "self-test: hostile did not catch a crashing library (status $rc):"
+		cat "$log"
+		return 1
+	fi
+	head -1 "$log"
+	echo "self-test: crashing library caught (expected)"
+}
 hostile_argv() {
 	[ -x "$mlock_bin" ] || { echo "SKIP: no mlock binary at $mlock_bin (run scripts/build.sh or set MLOCK)"; return 77; }
 	MLOCK_PRELOAD=$preload "$out/bin/hostile" argv -M "$mlock_bin" \
@@ -147,6 +160,7 @@ for t in mlock-size mlock-status preload-env; do
 	part "fuzz-$t" fuzz_one "$t"
 done
 part hostile-env hostile_env
+part hostile-selftest hostile_selftest
 part hostile-argv hostile_argv
 
 # OOM reports carry a "Call Trace:" that run-guest.sh counts as a kernel
