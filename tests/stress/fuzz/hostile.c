@@ -147,7 +147,13 @@ static void on_alarm(int sig)
 	timed_out = 1;
 }
 
-/* Returns the wait status, or -1 when exec was impossible (E2BIG). */
+#define RUN_HUNG (-2)
+
+/*
+ * Returns the wait status, -1 when exec was impossible (E2BIG), or RUN_HUNG
+ * when the program had to be killed.  RUN_HUNG is not a valid wait status,
+ * so a program exiting with 127 (0x7f00) is not mistaken for a hang.
+ */
 static int run(char *const argv[], char *const envp[])
 {
 	int status, fd;
@@ -179,7 +185,7 @@ static int run(char *const argv[], char *const envp[])
 	} while (r < 0 && errno == EINTR);
 	alarm(0);
 	if (timed_out == 2)
-		return 0x7f00;	/* reported as a hang */
+		return RUN_HUNG;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 99)
 		return -1;
 	return status;
@@ -354,20 +360,29 @@ int main(int argc, char **argv)
 			continue;
 		}
 		done++;
-		if (WIFEXITED(status))
+		if (status != RUN_HUNG && WIFEXITED(status))
 			hist[WEXITSTATUS(status)]++;
-		if (!strcmp(mode, "env"))
+		if (status == RUN_HUNG)
+			bad = 1;
+		else if (!strcmp(mode, "env"))
 			bad = !WIFEXITED(status) || (WEXITSTATUS(status) != 0 &&
 						     WEXITSTATUS(status) != 125);
 		else
+			/*
+			 * A random word may become the command: 126 and 127
+			 * (cannot run / not found) are then the right answer.
+			 */
 			bad = !WIFEXITED(status) || (WEXITSTATUS(status) != 0 &&
 						     WEXITSTATUS(status) != 1 &&
-						     WEXITSTATUS(status) != 125);
+						     WEXITSTATUS(status) != 125 &&
+						     WEXITSTATUS(status) != 126 &&
+						     WEXITSTATUS(status) != 127);
 		if (bad) {
 			fprintf(stderr, "hostile: FAIL %s seed %#" PRIx64 " iteration %ld: %s %d\n",
 				mode, seed, i,
-				status == 0x7f00 ? "hung (killed after 20 s), status" :
+				status == RUN_HUNG ? "hung (killed after 20 s), status" :
 				WIFSIGNALED(status) ? "killed by signal" : "exit status",
+				status == RUN_HUNG ? -1 :
 				WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 			for (k = 0; k < na; k++) {
 				char l[16];
@@ -382,7 +397,8 @@ int main(int argc, char **argv)
 		}
 	}
 	rmdir(emptydir);
-	printf("hostile %s: PASS seed=%#" PRIx64 " executions=%ld skipped_e2big=%ld exit0=%d exit1=%d exit125=%d\n",
-	       mode, seed, done, skipped, hist[0], hist[1], hist[125]);
+	printf("hostile %s: PASS seed=%#" PRIx64 " executions=%ld skipped_e2big=%ld exit0=%d exit1=%d exit125=%d exit126=%d exit127=%d\n",
+	       mode, seed, done, skipped, hist[0], hist[1], hist[125],
+	       hist[126], hist[127]);
 	return 0;
 }
