@@ -44,7 +44,7 @@ usage() {
 	exit 2
 }
 
-do_host=1 do_guest=1 quick= out= kernel= mem=4G save=1 report_only= build_only=0
+do_host=1 do_guest=1 quick='' out='' kernel='' mem=4G save=1 report_only='' build_only=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--host-only) do_guest=0 ;;

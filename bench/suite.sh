@@ -22,7 +22,7 @@
 # a timing.
 set -uo pipefail
 
-env_name= out= bin= make_src= quick=0 only=fork,resident,spawn,make,wrapper
+env_name='' out='' bin='' make_src='' quick=0 only=fork,resident,spawn,make,wrapper
 die() { echo "bench/suite: error: $*" >&2; exit 1; }
 say() { echo "bench/suite[$env_name]: $*" >&2; }
 while [ $# -gt 0 ]; do
@@ -180,7 +180,7 @@ if want make; then
 		scratch=$(mktemp -d "${TMPDIR:-/tmp}/mlock-bench-make.XXXXXX") ||
 			die "mktemp failed"
 		cp -a "$make_src/." "$scratch/" || die "cannot copy $make_src"
-		targets=$(cat "$make_src/.bench-targets" 2>/dev/null || echo all)
+		read -ra targets < "$make_src/.bench-targets" 2>/dev/null || targets=(all)
 		variants=(plain)
 		if [ -z "$kernel_na" ]; then
 			variants+=(kernel onfault)
@@ -196,7 +196,7 @@ if want make; then
 			na make 0 fallback "$fallback_na"
 		fi
 		phase "4. make -j2 of the project's userspace (up to $make_reps rounds: ${variants[*]})"
-		mk=(make -j2 -s -C "$scratch" $targets)
+		mk=(make -j2 -s -C "$scratch" "${targets[@]}")
 		make -s -C "$scratch" clean >/dev/null 2>&1
 		t_warm=$SECONDS
 		"${mk[@]}" >/dev/null 2>&1 ||

@@ -74,7 +74,7 @@ git_base_tree() {
 		(cd "$git" && git init -q && git config user.name mlock-inherit-check &&
 			git config user.email check@mlock-inherit.invalid &&
 			git config core.autocrlf false && git config gc.auto 0 &&
-			git add -A . && git commit -q -m "Debian linux-source-$ver $tarid" &&
+			git add -A -f . && git commit -q -m "Debian linux-source-$ver $tarid" &&
 			git tag debian-base) >>"$log" 2>&1 || { echo "error: git import of linux-source-$ver failed (see $log)" >&2; return 1; }
 		echo "$tarid" > "$git/.git/mlock-inherit-tarid"
 	fi
