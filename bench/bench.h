@@ -26,21 +26,7 @@
  * The C library may predate the new flags; their value is MCL_ONFAULT
  * shifted on every architecture (shared/design/SEMANTICS.md, section 1).
  */
-#ifndef MCL_ONFAULT
-# if defined(__alpha__)
-#  define MCL_ONFAULT	32768
-# elif defined(__powerpc__) || defined(__sparc__)
-#  define MCL_ONFAULT	0x8000
-# else
-#  define MCL_ONFAULT	4
-# endif
-#endif
-#ifndef MCL_INHERIT
-# define MCL_INHERIT	(MCL_ONFAULT << 1)
-#endif
-#ifndef MCL_RECURSIVE
-# define MCL_RECURSIVE	(MCL_ONFAULT << 2)
-#endif
+#include "../mlock-cmd/mlock-flags.h"
 
 #define NSEC_PER_SEC	1000000000LL
 

@@ -10,12 +10,36 @@
  *	alpha					65536	131072
  *	powerpc, sparc				0x10000	0x20000
  *
- * configure defines HAVE_DECL_MCL_* to 0 or 1, never leaves them undefined.
+ * configure defines HAVE_DECL_MCL_* to 0 or 1.  Programs built without
+ * configure (bench/, tests/stress/) include this header too: for them the
+ * C library's <sys/mman.h> alone decides.
  */
 #ifndef MLOCK_FLAGS_H
 #define MLOCK_FLAGS_H
 
 #include <sys/mman.h>
+
+#ifndef HAVE_DECL_MCL_ONFAULT
+# ifdef MCL_ONFAULT
+#  define HAVE_DECL_MCL_ONFAULT		1
+# else
+#  define HAVE_DECL_MCL_ONFAULT		0
+# endif
+#endif
+#ifndef HAVE_DECL_MCL_INHERIT
+# ifdef MCL_INHERIT
+#  define HAVE_DECL_MCL_INHERIT		1
+# else
+#  define HAVE_DECL_MCL_INHERIT		0
+# endif
+#endif
+#ifndef HAVE_DECL_MCL_RECURSIVE
+# ifdef MCL_RECURSIVE
+#  define HAVE_DECL_MCL_RECURSIVE	1
+# else
+#  define HAVE_DECL_MCL_RECURSIVE	0
+# endif
+#endif
 
 #if !HAVE_DECL_MCL_ONFAULT
 # if defined(__alpha__)

@@ -41,15 +41,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifndef MCL_ONFAULT
-# define MCL_ONFAULT	4
-#endif
-#ifndef MCL_INHERIT
-# define MCL_INHERIT	(MCL_ONFAULT << 1)
-#endif
-#ifndef MCL_RECURSIVE
-# define MCL_RECURSIVE	(MCL_ONFAULT << 2)
-#endif
+#include "../../mlock-cmd/mlock-flags.h"
 
 static char statusbuf[65536];
 

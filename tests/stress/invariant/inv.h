@@ -20,21 +20,7 @@
 #include <sys/types.h>
 
 /* Per-architecture fallbacks, as in SEMANTICS.md section 1. */
-#ifndef MCL_ONFAULT
-# if defined(__alpha__)
-#  define MCL_ONFAULT	32768
-# elif defined(__powerpc__) || defined(__sparc__)
-#  define MCL_ONFAULT	0x8000
-# else
-#  define MCL_ONFAULT	4
-# endif
-#endif
-#ifndef MCL_INHERIT
-# define MCL_INHERIT	(MCL_ONFAULT << 1)
-#endif
-#ifndef MCL_RECURSIVE
-# define MCL_RECURSIVE	(MCL_ONFAULT << 2)
-#endif
+#include "../../../mlock-cmd/mlock-flags.h"
 #ifndef MLOCK_ONFAULT
 # define MLOCK_ONFAULT	0x01
 #endif
