@@ -172,6 +172,11 @@ if [ -z "$tree" ] && { [ ! -f "$src/.mlock-inherit-src-done" ] || [ "$force" = 1
 	printf '%s\n' "${patches[@]##*/}" > "$src/.mlock-inherit-src-done"
 fi
 
+# Every make below runs under the machine-wide kernel build lock (held
+# until this script exits).
+kbuild_lock build-kernel
+t0=$(date +%s)
+
 mkdir -p "$obj"
 ln -sfn "$obj" "$blink"
 rm -f "$stamp"

@@ -47,7 +47,7 @@ git_base_tree "$ver" "$git" "$log" || exit 1
 fragments=("$here/kconfig/base.config")
 [ -f "$here/kconfig/$ver.config" ] && fragments+=("$here/kconfig/$ver.config")
 rm -rf "$git/.build-cfg"
-make_config "$git" "$git/.build-cfg" x86_64 "$log" "${fragments[@]}" || exit 1
+kbuild_locked check-bisect make_config "$git" "$git/.build-cfg" x86_64 "$log" "${fragments[@]}" || exit 1
 mkdir -p "$obj"
 cmp -s "$git/.build-cfg/.config" "$obj/.config" || cp "$git/.build-cfg/.config" "$obj/.config"
 rm -rf "$git/.build-cfg"
@@ -73,6 +73,7 @@ for p in "${patches[@]}"; do
 	cfiles=$(cd "$git" && git diff --name-only HEAD~1 HEAD -- '*.c' |
 		grep -vE '^(tools|Documentation|scripts|samples)/' || true)
 	ok=1
+	kbuild_lock check-bisect
 	"${mk[@]}" olddefconfig bzImage > "$plog" 2>&1 || ok=0
 	if grep -E '(warning|error):' "$plog" > "$plog.warnings"; then ok=0; fi
 	w1=
@@ -85,6 +86,7 @@ for p in "${patches[@]}"; do
 		done
 		w1=$(grep -E 'warning:' "$plog.w1" 2>/dev/null || true)
 	fi
+	kbuild_unlock
 	if [ "$ok" = 1 ]; then
 		echo "check-bisect[$ver]: $i $name: PASS ($(dur $(( $(date +%s) - t ))))"
 		rm -f "$plog.warnings"
@@ -105,6 +107,7 @@ for t in mlock2-tests mlock-random-test on-fault-limit mlock-inherit; do
 	[ -f "$git/$stdir/$t.c" ] && st+=("$obj/kselftest/$t")
 done
 mkdir -p "$obj/kselftest"
+kbuild_lock check-bisect
 if "${mk[@]}" headers_install >> "$log" 2>&1 &&
    make -C "$git/$stdir" OUTPUT="$obj/kselftest" CC=gcc KHDR_INCLUDES="-isystem $obj/usr/include" \
 	-j"$jobs" "${st[@]}" >> "$log" 2>&1; then
@@ -114,6 +117,7 @@ else
 	tail -n 20 "$log" | sed 's/^/    /'
 	rc=1
 fi
+kbuild_unlock
 echo "check-bisect[$ver]: $([ $rc = 0 ] && echo PASS || echo FAIL) (${#patches[@]} patches, $(dur $(( $(date +%s) - T0 ))))"
 exit "$rc"
 }

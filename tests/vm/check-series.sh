@@ -114,7 +114,8 @@ check_one() {
 	[ "$cp_fail" = 0 ] || fail=1
 	say "checkpatch: $([ "$cp_fail" = 0 ] && echo PASS || echo FAIL) ($(( $(date +%s) - t1 ))s)"
 
-	# --- 3. arm64 compile
+	# --- 3. arm64 compile (3 and 4 under the machine-wide kernel build lock)
+	kbuild_lock "check-series[$ver]"
 	t1=$(date +%s)
 	local a64=$git/.build-arm64 cfgo=$git/.build-arm64-cfg alog=$cache/check/linux-$ver-arm64.log
 	local frag=$here/kconfig/cross-arm64.config
@@ -204,6 +205,7 @@ check_one() {
 		fail=1
 	fi
 	say "powerpc checks ($(( $(date +%s) - t1 ))s)"
+	kbuild_unlock
 	say "$([ "$fail" = 0 ] && echo PASS || echo FAIL) in $(( $(date +%s) - t0 ))s (log $log)"
 	return "$fail"
 }

@@ -83,3 +83,86 @@ git_base_tree() {
 		git clean -fdxq -e '/.build*') >>"$log" 2>&1 ||
 		{ echo "error: cannot reset $git to debian-base (see $log)" >&2; return 1; }
 }
+
+# --- the machine-wide kernel build lock
+# Only one kernel build runs on the machine at a time (2 shared cores): every
+# kernel `make` of the harness runs under flock on this file, the same lock
+# developers take for their manual builds
+#   flock /var/tmp/mlock-inherit/locks/kbuild.lock make ...
+# It is machine-wide on purpose: it does not follow MLOCK_INHERIT_CACHE.
+kbuild_lockfile=${MLOCK_INHERIT_KBUILD_LOCK:-/var/tmp/mlock-inherit/locks/kbuild.lock}
+kbuild_lock_mine=0
+
+# kbuild_lock_held_above: true if an ancestor of this shell (e.g. an outer
+# `flock kbuild.lock tests/vm/build-kernel.sh ...`, or a harness script that
+# calls another) already holds the lock; taking it again would deadlock.
+kbuild_lock_held_above() {
+	local ino holders p f
+	ino=$(stat -c '%i' "$kbuild_lockfile" 2>/dev/null) || return 1
+	# An fd on the lock file inherited from the ancestor that locked it
+	# (flock(1) passes its fd to the command; our own scripts keep fd 7
+	# open for their children): flock on the same open file succeeds at once.
+	for f in /proc/$BASHPID/fd/*; do
+		[ "$(stat -L -c '%i' "$f" 2>/dev/null)" = "$ino" ] || continue
+		[ "$(readlink -f "$f")" = "$(readlink -f "$kbuild_lockfile")" ] || continue
+		flock -n "${f##*/}" 2>/dev/null && return 0
+	done
+	# /proc/locks: "N: FLOCK ADVISORY WRITE PID MAJ:MIN:INODE ..."
+	holders=" $(awk -v ino="$ino" '$2 == "FLOCK" && $4 == "WRITE" {
+		n = split($6, a, ":"); if (a[n] == ino) print $5 }' /proc/locks | tr '\n' ' ')"
+	[ "$holders" != "  " ] || return 1
+	p=$BASHPID
+	while [ -n "$p" ] && [ "$p" -gt 1 ]; do
+		case $holders in *" $p "*) return 0 ;; esac
+		p=$(awk '$1 == "PPid:" {print $2}' "/proc/$p/status" 2>/dev/null)
+	done
+	return 1
+}
+
+# kbuild_lock WHO: take the lock on fd 7 (blocking), saying so when another
+# build holds it.  No-op when an ancestor holds it already.
+kbuild_lock() {
+	local who=$1 ino holder
+	kbuild_lock_mine=0
+	if kbuild_lock_held_above; then
+		return 0
+	fi
+	mkdir -p "$(dirname "$kbuild_lockfile")"
+	exec 7>>"$kbuild_lockfile"
+	if ! flock -n 7; then
+		ino=$(stat -c '%i' "$kbuild_lockfile")
+		holder=$(awk -v ino="$ino" '$2 == "FLOCK" { n = split($6, a, ":");
+			if (a[n] == ino) { print $5; exit } }' /proc/locks)
+		# (a lock taken by flock on an fd names the flock process, which
+		# may be gone: then nothing is shown)
+		if [ "${holder:-0}" -gt 1 ] 2>/dev/null; then
+			holder=$(tr '\0' ' ' < "/proc/$holder/cmdline" 2>/dev/null | cut -c1-120) || holder=
+		else
+			holder=
+		fi
+		echo "$who: waiting for another kernel build (lock $kbuild_lockfile${holder:+, taken by: $holder})" >&2
+		flock 7
+		echo "$who: got the kernel build lock" >&2
+	fi
+	kbuild_lock_mine=1
+}
+
+# kbuild_unlock: release the lock if this shell took it.
+kbuild_unlock() {
+	if [ "$kbuild_lock_mine" = 1 ]; then
+		flock -u 7
+		exec 7>&-
+		kbuild_lock_mine=0
+	fi
+}
+
+# kbuild_locked WHO CMD...: run CMD under the lock.
+kbuild_locked() {
+	local who=$1 rc
+	shift
+	kbuild_lock "$who"
+	"$@"
+	rc=$?
+	kbuild_unlock
+	return "$rc"
+}
