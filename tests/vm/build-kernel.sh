@@ -245,5 +245,5 @@ phase "done: $blink (key $key)"
 ccache -s 2>/dev/null | grep -iE 'hits|misses' | head -3 | sed 's/^/build-kernel:   ccache /' >&2 || true
 echo "$blink/arch/x86/boot/bzImage"
 }
-main "$@"
-exit $?
+# (one line: bash has parsed all of it before main runs)
+main "$@"; exit $?

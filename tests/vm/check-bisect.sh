@@ -121,4 +121,5 @@ kbuild_unlock
 echo "check-bisect[$ver]: $([ $rc = 0 ] && echo PASS || echo FAIL) (${#patches[@]} patches, $(dur $(( $(date +%s) - T0 ))))"
 exit "$rc"
 }
-main "$@"
+# (one line: bash has parsed all of it before main runs)
+main "$@"; exit $?

@@ -210,4 +210,5 @@ check_one() {
 	return "$fail"
 }
 
-main "$@"
+# (one line: bash has parsed all of it before main runs)
+main "$@"; exit $?

@@ -168,5 +168,5 @@ dmesg > "$res/dmesg-after-suites"
 log "done (overall $overall)"
 exit "$overall"
 }
-main "$@"
-exit $?
+# (one line: bash has parsed all of it before main runs)
+main "$@"; exit $?

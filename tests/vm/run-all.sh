@@ -71,4 +71,5 @@ echo "total wall clock: $(dur $(( $(date +%s) - T0 )))"
 [ "$rc" = 0 ] && echo "run-all: PASS" || echo "run-all: FAIL"
 exit "$rc"
 }
-main "$@"
+# (one line: bash has parsed all of it before main runs)
+main "$@"; exit $?

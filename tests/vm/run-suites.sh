@@ -127,5 +127,5 @@ else
 fi
 exit "$fail"
 }
-main "$@"
-exit $?
+# (one line: bash has parsed all of it before main runs)
+main "$@"; exit $?
