@@ -108,7 +108,10 @@ machine() { # machine ENV
 	[ -f "$dir/$e.meta" ] || return 0
 	case $e in
 	host) echo "- **host** (measurement 6: fallback on the stock kernel): $(meta host cpu), $(meta host cpus) CPUs, $(meta host mem_total); kernel $(meta host kernel) ($(meta host kernel_version)); MCL_INHERIT: $(meta host mcl_inherit); transparent huge pages: $(meta host thp)." ;;
-	guest) echo "- **guest** (kernel mode): QEMU $(meta guest qemu) TCG (no KVM) on the host above, $(meta guest cpus) vCPUs, $(meta guest mem_total); kernel $(meta guest kernel) ($(meta guest kernel_version)), built by tests/vm/build-kernel.sh from $(meta guest series); MCL_INHERIT: $(meta guest mcl_inherit)." ;;
+	guest) echo "- **guest** (kernel mode): QEMU $(meta guest qemu) TCG (no KVM) on the host above, $(meta guest cpus) vCPU(s) online, $(meta guest mem_total); kernel $(meta guest kernel) ($(meta guest kernel_version)), from $(meta guest series); MCL_INHERIT: $(meta guest mcl_inherit); clock: $(meta guest clocksource)$([ -n "$(meta guest tsc_khz)" ] && echo " at the host's $(meta guest tsc_khz) kHz")." ;;
+	esac
+	case $(meta "$e" clocksource) in
+	*jiffies*) echo "  **The clock was $(meta "$e" clocksource) (1-10 ms resolution): short times in this part are quantised.**" ;;
 	esac
 	echo "  Run $(meta "$e" date), $(meta "$e" elapsed_s) s; load average $(meta "$e" load_start) at the start, $(meta "$e" load_end) at the end (2 cores shared with other work)$([ "$(meta "$e" quick)" = 1 ] && echo '; **--quick run: few repetitions, small sizes only**')."
 	[ -n "$(meta "$e" kernel_mode_na)" ] && echo "  Kernel mode n/a here: $(meta "$e" kernel_mode_na)."

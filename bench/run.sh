@@ -6,7 +6,8 @@
 # PASS/MISS) and writes bench/RESULTS.md and bench/results.png.
 #
 # usage: bench/run.sh [--host-only | --guest-only] [--quick] [--out DIR]
-#                     [--kernel BZIMAGE] [--mem SIZE] [--no-save]
+#                     [--kernel BZIMAGE [--kernel-desc TEXT]] [--mem SIZE]
+#                     [--no-save]
 #        bench/run.sh --report DIR [--no-save]
 #        bench/run.sh --build-only
 #
@@ -18,6 +19,7 @@
 #                    an existing one keeps the other part's samples, so a
 #                    --host-only and a --guest-only run can share one report
 #   --kernel BZIMAGE boot this kernel instead of tests/vm/build-kernel.sh 6.12
+#   --kernel-desc T  what that kernel is (series, commit), for RESULTS.md
 #   --mem SIZE       guest memory (default 4G: 1 GiB locked in the parent,
 #                    its copy in the child, and a 1 GiB MAP_POPULATE)
 #   --no-save        do not copy RESULTS.md and results.png into bench/
@@ -44,7 +46,7 @@ usage() {
 	exit 2
 }
 
-do_host=1 do_guest=1 quick='' out='' kernel='' mem=4G save=1 report_only='' build_only=0
+do_host=1 do_guest=1 quick='' out='' kernel='' kernel_desc='' mem=4G save=1 report_only='' build_only=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--host-only) do_guest=0 ;;
@@ -52,6 +54,7 @@ while [ $# -gt 0 ]; do
 	--quick) quick=--quick ;;
 	--out) [ $# -ge 2 ] || usage; out=$2; shift ;;
 	--kernel) [ $# -ge 2 ] || usage; kernel=$2; shift ;;
+	--kernel-desc) [ $# -ge 2 ] || usage; kernel_desc=$2; shift ;;
 	--mem) [ $# -ge 2 ] || usage; mem=$2; shift ;;
 	--no-save) save=0 ;;
 	--report) [ $# -ge 2 ] || usage; report_only=$2; shift ;;
@@ -180,11 +183,21 @@ if [ "$do_guest" = 1 ]; then
 		say "guest part impossible: ${bz:-build-kernel.sh failed}"
 		status=1
 	else
+		# Without HPET or PM timer (tinyconfig) the guest cannot calibrate
+		# its TSC and falls back to 4 ms jiffies as its clock.  Under TCG
+		# the guest's TSC is the host's, so hand the guest the host's rate.
+		clockargs=()
+		if khz=$("$build/bin/forkbench" tsc-khz 2>/dev/null); then
+			clockargs=(--append "tsc_early_khz=$khz tsc=reliable")
+			say "guest clock: TSC at the host's $khz kHz"
+		else
+			say "warning: cannot measure the host's TSC rate; the guest may time in 4 ms jiffies"
+		fi
 		say "guest part: booting $bz with $mem"
 		# suite.sh inherits MLOCK and MLOCK_PRELOAD through run-guest.sh
 		tg=$SECONDS
 		"$repo/tests/vm/run-guest.sh" --kernel "$bz" --mem "$mem" --smp 2 \
-			--timeout 1800 --results "$out" -- \
+			"${clockargs[@]}" --timeout 1800 --results "$out" -- \
 			"$here/suite.sh" --env guest --out "$out" --bin "$build/bin" \
 			${make_src:+--make-src "$make_src"} $quick
 		rc=$?
@@ -193,8 +206,9 @@ if [ "$do_guest" = 1 ]; then
 			{
 				echo "qemu=$(qemu-system-x86_64 --version | head -1 | sed 's/.*version //')"
 				echo "bzimage=$bz"
+				[ -n "${khz:-}" ] && echo "tsc_khz=$khz"
 				if [ -n "$kernel" ]; then
-					echo "series=the given --kernel $kernel"
+					echo "series=${kernel_desc:-the given --kernel $kernel}"
 				else
 					echo "series=patches/linux-6.12 ($(sed 's/#.*//' "$repo/patches/linux-6.12/series" | grep -c '[^[:space:]]') lines in series, repo $(cd "$repo" && git rev-parse --short HEAD))"
 				fi

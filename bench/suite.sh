@@ -84,6 +84,7 @@ fi
 	echo "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "thp=$(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || echo absent)"
 	echo "quick=$quick"
+	echo "clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null || echo unknown)"
 	[ -r /sys/class/dmi/id/sys_vendor ] &&
 		echo "dmi=$(cat /sys/class/dmi/id/sys_vendor /sys/class/dmi/id/product_name 2>/dev/null | paste -sd' ')"
 } > "$meta"
@@ -97,6 +98,9 @@ else
 	kernel_mode=0
 	echo "mcl_inherit=no" >> "$meta"
 fi
+case $(sed -n 's/^clocksource=//p' "$meta") in
+*jiffies*) say "warning: clocksource $(sed -n 's/^clocksource=//p' "$meta"): times have a 1-10 ms resolution" ;;
+esac
 phase "kernel $(uname -r), MCL_INHERIT $([ $kernel_mode = 1 ] && echo supported || echo absent), $(nproc) cpus"
 
 # ---- 1 + 2: fork latency and child residency (no mlock command needed)
