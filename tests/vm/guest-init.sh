@@ -24,11 +24,16 @@ res=$(sed -n 's/.* mlock_results=\([^ ]*\).*/\1/p' /proc/cmdline)
 
 p9=trans=virtio,version=9p2000.L,msize=512000
 mount -t 9p -o "$p9,ro,cache=loose" hostroot /host ||
-	halt_now "cannot mount the host root over 9p (CONFIG_9P_FS/NET_9P_VIRTIO/VIRTIO_PCI?)"
+	halt_now "cannot mount the host root over 9p (kernel without CONFIG_9P_FS, NET_9P_VIRTIO, VIRTIO_MMIO_CMDLINE_DEVICES for microvm or VIRTIO_PCI for --machine pc?)"
 mount -t proc proc /host/proc
 mount -t sysfs sysfs /host/sys
 mount -t devtmpfs devtmpfs /host/dev
 mkdir -p /host/dev/pts /host/dev/shm
+# what udev would create: bash process substitution (bats) needs /dev/fd
+ln -sf /proc/self/fd /host/dev/fd
+ln -sf /proc/self/fd/0 /host/dev/stdin
+ln -sf /proc/self/fd/1 /host/dev/stdout
+ln -sf /proc/self/fd/2 /host/dev/stderr
 mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /host/dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /host/dev/shm
 mount -t tmpfs -o mode=1777 tmpfs /host/tmp
