@@ -82,6 +82,7 @@ struct smaps_entry {
 /* Written by the children, read by the parent: one shared page. */
 struct child_report {
 	int64_t elapsed_ns;
+	int64_t child_start_ns;	/* the fork child's first instruction */
 	int err;
 	struct smaps_entry sm;
 };
@@ -272,17 +273,28 @@ static void reap(pid_t pid, const char *what)
 }
 
 /* fork() latency in the parent; the child leaves at once. */
+/*
+ * Whether the last timed_fork()'s child ran before fork() returned in the
+ * parent (then the parent's window also holds the child's start-up, e.g.
+ * the residency work of an inheriting child, on the same CPU).
+ */
+static int child_first;
+
 static int64_t timed_fork(void)
 {
 	int64_t t0, t1;
 	pid_t pid;
 
+	report->child_start_ns = INT64_MAX;
 	t0 = now_ns();
 	pid = fork();
-	if (pid == 0)
+	if (pid == 0) {
+		report->child_start_ns = now_ns();
 		_exit(0);
+	}
 	t1 = now_ns();
 	reap(pid, "fork");
+	child_first = report->child_start_ns < t1;
 	return t1 - t0;
 }
 
@@ -330,8 +342,10 @@ static void bench_fork(const long *sizes, int nsizes, int reps, int minreps,
 		t_start = now_ns();
 		for (rep = 0; rep < reps; rep++) {
 			int64_t none, locked, inh = -1;
+			int first[3] = { 0, 0, 0 };
 
 			none = timed_fork();
+			first[0] = child_first;
 			lock_current();
 			/*
 			 * mlockall(MCL_CURRENT) write-faulted the region back to
@@ -344,13 +358,17 @@ static void bench_fork(const long *sizes, int nsizes, int reps, int minreps,
 			if (have_inherit && rep % 2) {
 				set_inherit(1);
 				inh = timed_fork();
+				first[2] = child_first;
 				set_inherit(0);
 				locked = timed_fork();
+				first[1] = child_first;
 			} else {
 				locked = timed_fork();
+				first[1] = child_first;
 				if (have_inherit) {
 					set_inherit(1);
 					inh = timed_fork();
+					first[2] = child_first;
 				}
 			}
 			munlockall();
@@ -359,9 +377,17 @@ static void bench_fork(const long *sizes, int nsizes, int reps, int minreps,
 			emit("fork", mib, "locked", rep, locked, "ns");
 			if (inh >= 0)
 				emit("fork", mib, "inherit", rep, inh, "ns");
-			note("fork %4ld MiB rep %d: none %.3f ms, locked %.3f ms, inherit %s%.3f ms",
-			     mib, rep, none / 1e6, locked / 1e6,
-			     inh < 0 ? "n/a " : "", inh < 0 ? 0 : inh / 1e6);
+			/* 1 when the child ran before fork() returned */
+			emit("fork-childfirst", mib, "none", rep, first[0], "bool");
+			emit("fork-childfirst", mib, "locked", rep, first[1], "bool");
+			if (inh >= 0)
+				emit("fork-childfirst", mib, "inherit", rep,
+				     first[2], "bool");
+			note("fork %4ld MiB rep %d: none %.3f ms%s, locked %.3f ms%s, inherit %s%.3f ms%s",
+			     mib, rep, none / 1e6, first[0] ? " (child first)" : "",
+			     locked / 1e6, first[1] ? " (child first)" : "",
+			     inh < 0 ? "n/a " : "", inh < 0 ? 0 : inh / 1e6,
+			     first[2] ? " (child first)" : "");
 			if (budget > 0 && rep + 1 >= minreps &&
 			    now_ns() - t_start > budget * NSEC_PER_SEC)
 				break;

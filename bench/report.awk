@@ -11,9 +11,10 @@
 
 BEGIN {
 	FS = "\t"
-	nmeas = split("fork resident resident-copied spawn make wrapper", measorder, " ")
+	nmeas = split("fork fork-childfirst resident resident-copied spawn make wrapper", measorder, " ")
 	nvar = split("none locked inherit kernel fallback populate plain onfault fallback-onfault", varorder, " ")
 	title["fork"] = "1. parent fork() latency"
+	title["fork-childfirst"] = "1. child ran before fork() returned"
 	title["resident"] = "2. fork until the child is resident + locked"
 	title["resident-copied"] = "2. memory the child copied (Private_Dirty)"
 	title["spawn"] = "3. fork+exec of true, in a loop under mlock -r"
@@ -114,7 +115,7 @@ function fmt_val(meas, v) {
 	return fmt_ns(v)
 }
 function fmt_param(meas, p) {
-	return (meas == "fork" || meas ~ /^resident/) ? p " MiB" : "-"
+	return (meas ~ /^fork/ || meas ~ /^resident/) ? p " MiB" : "-"
 }
 function fmt_ratio(kind, v) {
 	return kind == "diff" ? fmt_ns(v) : sprintf("%.2fx", v)
@@ -181,6 +182,14 @@ END {
 					delete arr
 					for (j = 1; j <= n; j++)
 						arr[j] = vals[k, j]
+					if (unit[m] == "bool") {
+						for (j = 1; j <= n; j++)
+							sum += arr[j]
+						printf "| %s | %s | %s | %s | %d of %d forks | | | %d |\n",
+							ename[e], title[m], fmt_param(m, p), vname[v], sum, n, n
+						sum = 0
+						continue
+					}
 					stats(arr, n)
 					printf "| %s | %s | %s | %s | %s | %s | %s | %d |\n",
 						ename[e], title[m], fmt_param(m, p), vname[v],

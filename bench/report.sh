@@ -113,7 +113,11 @@ machine() { # machine ENV
 	case $(meta "$e" clocksource) in
 	*jiffies*) echo "  **The clock was $(meta "$e" clocksource) (1-10 ms resolution): short times in this part are quantised.**" ;;
 	esac
-	echo "  Run $(meta "$e" date), $(meta "$e" elapsed_s) s; load average $(meta "$e" load_start) at the start, $(meta "$e" load_end) at the end (2 cores shared with other work)$([ "$(meta "$e" quick)" = 1 ] && echo '; **--quick run: few repetitions, small sizes only**')."
+	if [ -n "$(meta "$e" host_load_start)" ]; then
+		echo "  Run $(meta "$e" date), $(meta "$e" elapsed_s) s; the host's load average $(meta "$e" host_load_start) at the start, $(meta "$e" host_load_end) at the end (2 cores shared with other work; inside the guest $(meta "$e" load_start) / $(meta "$e" load_end))$([ "$(meta "$e" quick)" = 1 ] && echo '; **--quick run: few repetitions, small sizes only**')."
+	else
+		echo "  Run $(meta "$e" date), $(meta "$e" elapsed_s) s; load average $(meta "$e" load_start) at the start, $(meta "$e" load_end) at the end (2 cores shared with other work)$([ "$(meta "$e" quick)" = 1 ] && echo '; **--quick run: few repetitions, small sizes only**')."
+	fi
 	[ -n "$(meta "$e" kernel_mode_na)" ] && echo "  Kernel mode n/a here: $(meta "$e" kernel_mode_na)."
 	[ -n "$(meta "$e" fallback_mode_na)" ] && echo "  Fallback mode n/a here: $(meta "$e" fallback_mode_na)."
 	[ "$(meta "$e" failed)" = 1 ] && echo "  **A benchmark program failed in this part; its figures are incomplete (see the run's log).**"
@@ -143,6 +147,12 @@ machine() { # machine ENV
 		echo "## Plot"
 		echo
 		echo "![benchmark plot](results.png)"
+		echo
+	fi
+	# the hand-written reading of the figures (why a target is missed,
+	# what would meet it); it names the run it was written for
+	if [ -s "$here/analysis.md" ]; then
+		cat "$here/analysis.md"
 		echo
 	fi
 } > "$dir/RESULTS.md"

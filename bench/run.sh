@@ -196,6 +196,7 @@ if [ "$do_guest" = 1 ]; then
 		say "guest part: booting $bz with $mem"
 		# suite.sh inherits MLOCK and MLOCK_PRELOAD through run-guest.sh
 		tg=$SECONDS
+		host_load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 		"$repo/tests/vm/run-guest.sh" --kernel "$bz" --mem "$mem" --smp 2 \
 			"${clockargs[@]}" --timeout 1800 --results "$out" -- \
 			"$here/suite.sh" --env guest --out "$out" --bin "$build/bin" \
@@ -206,6 +207,8 @@ if [ "$do_guest" = 1 ]; then
 			{
 				echo "qemu=$(qemu-system-x86_64 --version | head -1 | sed 's/.*version //')"
 				echo "bzimage=$bz"
+				echo "host_load_start=$host_load_start"
+				echo "host_load_end=$(cut -d' ' -f1-3 /proc/loadavg)"
 				[ -n "${khz:-}" ] && echo "tsc_khz=$khz"
 				if [ -n "$kernel" ]; then
 					echo "series=${kernel_desc:-the given --kernel $kernel}"

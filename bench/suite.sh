@@ -68,8 +68,8 @@ elif [ "$env_name" = guest ]; then
 	sizes=16,64,256,1024 fork_reps=7 fork_budget=50 spawn_rounds=7 spawn_n=10
 	make_reps=3 make_budget=480 wrap_n=20
 else
-	sizes=16,64,256,1024 fork_reps=15 fork_budget=30 spawn_rounds=10 spawn_n=20
-	make_reps=5 make_budget=360 wrap_n=40
+	sizes=16,64,256,1024 fork_reps=11 fork_budget=20 spawn_rounds=9 spawn_n=20
+	make_reps=3 make_budget=200 wrap_n=40
 fi
 
 # ---- machine description (key=value), used by the report
