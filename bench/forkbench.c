@@ -10,7 +10,9 @@
  *	  locked    mlockall(MCL_CURRENT | MCL_FUTURE)
  *	  inherit   the same plus MCL_INHERIT
  *	Only the fork() call is timed, in the parent; the child _exit()s at
- *	once and is reaped outside the timed window.
+ *	once and is reaped outside the timed window.  The parent runs
+ *	SCHED_FIFO and its children SCHED_OTHER, so that no child runs
+ *	before fork() has returned; each sample records whether one did.
  *
  * forkbench probe
  *	Exit status 0 if the kernel accepts MCL_INHERIT, 1 if it answers EINVAL.
@@ -54,6 +56,7 @@
  */
 #define _GNU_SOURCE
 #include <getopt.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -319,11 +322,33 @@ static void check_inherited(const struct region *r)
 		    report->sm.rss_kb, r->len >> 10);
 }
 
+/*
+ * Keep the fork child from running before fork() has returned in the
+ * parent: on one CPU a child that preempts the parent puts its start-up
+ * and exit (e.g. an inheriting child's residency work, or the teardown
+ * of its copy of the region) into the parent's timed window.  A
+ * SCHED_FIFO parent is never preempted by its SCHED_OTHER child, and
+ * SCHED_RESET_ON_FORK makes every child SCHED_OTHER.
+ */
+static void isolate_parent(void)
+{
+	struct sched_param sp = { .sched_priority = 1 };
+
+	if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp)) {
+		note("SCHED_FIFO: %s: fork children may run before fork() returns "
+		     "(counted in fork-childfirst)", strerror(errno));
+		return;
+	}
+	note("parent runs SCHED_FIFO, children SCHED_OTHER");
+}
+
 static void bench_fork(const long *sizes, int nsizes, int reps, int minreps,
 		       double budget)
 {
 	struct region r;
 	int i, rep;
+
+	isolate_parent();
 
 	for (i = 0; i < nsizes; i++) {
 		long mib = sizes[i];
