@@ -131,7 +131,13 @@ assert_nothing_inherited() {
 @test "exec over RLIMIT_MEMLOCK: runs unlocked, state cleared, no signal, one kernel line" {
 	local before pid
 	before=$(dmesg | wc -l)
-	run as_nobody 1024 "$SEC" lockexec FUTURE,INHERIT,RECURSIVE "$SEC" report overlimit
+	# 64 KiB: below what the kernel maps for any dynamic program at exec
+	# (program + ld.so + stack), so the exec-time check itself must fail.
+	# (With a limit between that and the size with libc, e.g. 1 MiB, the
+	# check passes and ld.so's later mmap of libc fails with EAGAIN under
+	# the inherited MCL_FUTURE, exactly as after a real first-instruction
+	# mlockall(MCL_CURRENT|MCL_FUTURE): SEMANTICS.md section 4.)
+	run as_nobody 64 "$SEC" lockexec FUTURE,INHERIT,RECURSIVE "$SEC" report overlimit
 	assert_success
 	assert_line --regexp '^overlimit pid=[0-9]+ comm=sechelp at_secure=0 vmlck_kb=0 future=0 onfault=0 inherit=0 recursive=0 exec_keep=0$'
 	pid=$(sed -n 's/^overlimit pid=\([0-9]*\) .*/\1/p' <<<"$output")
@@ -141,11 +147,25 @@ assert_nothing_inherited() {
 }
 
 @test "a recursive tree hitting the limit: every process exits normally, no SIGSEGV" {
-	run as_nobody 2048 "$SEC" lockexec FUTURE,INHERIT,RECURSIVE /bin/sh -c \
-		"for i in 1 2 3 4 5 6 7 8; do '$SEC' alloc 1 || exit 9; done; sh -c 'sh -c \"$SEC report deep\"'"
+	# 8 MiB fits sh or sechelp with libc, locked; 16 MiB more does not.
+	# Each process is held to its own limit: eight 1 MiB allocations in
+	# eight processes all succeed, the 16 MiB one fails with EAGAIN (an
+	# error, not a signal), the tree goes on locked, and a descendant that
+	# lowers its limit below its own image before an exec runs unlocked.
+	run as_nobody 8192 "$SEC" lockexec FUTURE,INHERIT,RECURSIVE /bin/sh -c "
+		for i in 1 2 3 4 5 6 7 8; do '$SEC' alloc 1 || exit 9; done
+		'$SEC' alloc 16; echo alloc16-status=\$?
+		sh -c 'sh -c \"$SEC report deep\"'
+		(ulimit -l 64 && exec '$SEC' report lowered); echo lowered-status=\$?"
 	assert_success
 	refute_output --partial VIOLATION
-	assert_line --regexp '^deep pid=.* at_secure=0 '
+	[[ $(grep -c '^alloc 1 MiB: mapped, vmlck_kb=[1-9][0-9]*, rlimit_memlock_kb=8192, cap_ipc_lock=0$' <<<"$output") == 8 ]] ||
+		fail "expected eight locked 1 MiB allocations within the 8 MiB limit: $output"
+	assert_line --regexp '^alloc 16 MiB: Resource temporarily unavailable, vmlck_kb=[0-9]+, rlimit_memlock_kb=8192, cap_ipc_lock=0$'
+	assert_line alloc16-status=0
+	assert_line --regexp '^deep pid=[0-9]+ comm=sechelp at_secure=0 vmlck_kb=[1-9][0-9]* future=1 onfault=0 inherit=1 recursive=1 exec_keep=1$'
+	assert_line --regexp '^lowered pid=[0-9]+ comm=sechelp at_secure=0 vmlck_kb=0 future=0 onfault=0 inherit=0 recursive=0 exec_keep=0$'
+	assert_line lowered-status=0
 	run bash -c "dmesg | tail -n +$((SEC_DMESG_START + 1)) | grep -E 'segfault|SIGSEGV|general protection'"
 	assert_failure
 }
