@@ -30,12 +30,14 @@ d0=$(dmesg | wc -l)
 echo "oom: RAM ${ram_mib} MiB, $n locked hogs of 128 MiB, baseline Mlocked $ml0 kB Unevictable $ue0 kB"
 echo -1000 > /proc/self/oom_score_adj
 # the tree: one locked recursive shell, n children each locking 128 MiB
+# (pids collected by hand: dash's $(jobs -p) runs in a subshell and is empty)
 timeout 300 "$sec" lockexec CURRENT,FUTURE,INHERIT,RECURSIVE /bin/sh -c "
 	echo 1000 > /proc/self/oom_score_adj
-	for i in \$(seq $n); do '$sec' hog 128 & done
+	pids=
+	for i in \$(seq $n); do '$sec' hog 128 & pids=\"\$pids \$!\"; done
 	sleep 20
 	grep -E '^(VmLck|Mlockall)' /proc/self/status
-	kill \$(jobs -p) 2>/dev/null
+	kill \$pids 2>/dev/null
 	wait
 	exit 0"
 rc=$?
