@@ -32,9 +32,6 @@ fail() { echo "lru-stress: FAIL: $*"; cleanup; exit 1; }
 meminfo() { awk -v k="$1:" '$1 == k {print $2}' /proc/meminfo; }
 forks() { awk '$1 == "processes" {print $2}' /proc/stat; }
 cleanup() {
-	if [ -n "$cg" ] && [ -d "$cg" ]; then
-		echo $$ > "${cg%/*}/cgroup.procs" 2>/dev/null
-	fi
 	[ -n "$swapdev" ] && swapoff "$swapdev" 2>/dev/null
 	rm -rf "$work"
 }
@@ -69,7 +66,6 @@ if [ -n "$root" ] && grep -qw memory "$root/cgroup.controllers" 2>/dev/null; the
 	mkdir "$cg" || fail "cannot create $cg"
 	echo $((ram_kb * 1024 / 3)) > "$cg/memory.high"
 	echo $((ram_kb * 1024 * 3 / 4)) > "$cg/memory.max"
-	echo $$ > "$cg/cgroup.procs" || fail "cannot enter $cg"
 	echo "lru-stress: memory cgroup $cg: memory.high $((ram_kb / 3 / 1024)) MiB, memory.max $((ram_kb * 3 / 4 / 1024)) MiB"
 else
 	echo "lru-stress: no cgroup2 memory controller: global pressure only"
@@ -106,6 +102,14 @@ storm=$((3000 * scale))
 churn=$((2000 * scale))
 t0=$SECONDS
 
+# The workload runs in a subshell that alone enters the cgroup: the memory
+# a process allocates there stays charged to the cgroup after it leaves
+# (cgroup v2 does not move charges), so the script itself stays outside
+# and the cgroup must be empty of anon/unevictable memory once all exit.
+(
+if [ -n "$cg" ]; then
+	echo "$BASHPID" > "$cg/cgroup.procs" || { echo "cannot enter $cg"; exit 99; }
+fi
 # pressure, unlocked: page cache and an anonymous hog
 ( while [ -e "$work/src" ]; do cat /usr/lib/x86_64-linux-gnu/*.so* > /dev/null 2>&1; done ) &
 reader=$!
@@ -139,6 +143,10 @@ kill $hog 2>/dev/null
 rm -rf "$work/src.done"; mv "$work/src" "$work/src.done"
 wait $reader 2>/dev/null
 wait $hog 2>/dev/null
+echo "$rb $rs $rc" > "$work/status.done"
+)
+[ -s "$work/status.done" ] || fail "the workload did not finish (could not enter the cgroup?)"
+read -r rb rs rc < "$work/status.done"
 nproc_made=$(( $(forks) - p0 ))
 echo "lru-stress: workload done in $((SECONDS - t0)) s, $nproc_made processes created"
 cat "$work/storm.log" "$work/churn.log"
