@@ -43,7 +43,7 @@ done
 if [ $soak = 1 ]; then
 	inv_time=3600 fuzz_time=1800 hostile_time=600 guest_inv_time=5400
 else
-	inv_time=60 fuzz_time=60 hostile_time=30 guest_inv_time=240
+	inv_time=60 fuzz_time=60 hostile_time=30 guest_inv_time=120
 fi
 
 mkdir -p "$out/bin" "$out/corpus" "$out/logs" || exit 1
