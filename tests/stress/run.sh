@@ -3,17 +3,18 @@
 # the long run.  See tests/stress/README.md.
 #
 # usage: tests/stress/run.sh [--soak] [--host-only] [--kernel BZIMAGE]
-#                            [--vanilla] [--seed N]
+#                            [--vanilla] [--config NAME] [--seed N]
 #
 #   host (always):  build; invariant checker on this kernel (no-feature mode
 #                   on a stock kernel); its self-test (a deliberately broken
 #                   model must be caught and shrunk); libFuzzer targets;
 #                   hostile argv/env runs of the real mlock and library.
 #   guest (with --kernel, or the patched 6.12 bzImage found by
-#   tests/vm/build-kernel.sh when it is already built; skipped with the
-#   reason otherwise): invariant checker with --meminfo=strict and
-#   --feature=yes (--vanilla: =no), tests/stress/security.bats,
-#   tests/stress/lru-stress.sh in a small-memory guest.
+#   tests/vm/build-kernel.sh when it is already built -- with --config NAME
+#   that variant's build, e.g. debug; skipped with the reason otherwise):
+#   invariant checker with --meminfo=strict and --feature=yes (--vanilla:
+#   =no), tests/stress/security.bats, tests/stress/lru-stress.sh in a
+#   small-memory guest, tests/stress/oom.sh.
 #
 # Exit status: 0 all run parts passed, 1 a part failed, 2 usage error.
 set -uo pipefail
@@ -22,7 +23,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/../.." && pwd)
 cache=${MLOCK_INHERIT_CACHE:-/var/tmp/mlock-inherit}
 out=$cache/stress
-soak=0 host_only=0 kernel= vanilla=0
+soak=0 host_only=0 kernel= vanilla=0 cfgname=
 seed=${MLOCK_STRESS_SEED:-$(date +%s)}
 
 usage() { sed -n '/^# usage:/,/^#   tests\/stress\/lru/p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
@@ -33,6 +34,8 @@ while [ $# -gt 0 ]; do
 	--kernel) [ $# -ge 2 ] || usage; kernel=$2; shift ;;
 	--kernel=*) kernel=${1#*=} ;;
 	--vanilla) vanilla=1 ;;
+	--config) [ $# -ge 2 ] || usage; cfgname=$2; shift ;;
+	--config=*) cfgname=${1#*=} ;;
 	--seed) [ $# -ge 2 ] || usage; seed=$2; shift ;;
 	-h|--help) usage ;;
 	*) echo "run.sh: unknown argument '$1'" >&2; usage ;;
@@ -142,7 +145,7 @@ find_kernel() {
 	# only reuse a complete build of the current series; never build here
 	local d
 	d=$("$top/tests/vm/build-kernel.sh" 6.12 $([ $vanilla = 1 ] && echo --vanilla) \
-		--print-dir 2>/dev/null) || return 1
+		${cfgname:+--config "$cfgname"} --print-dir 2>/dev/null) || return 1
 	kernel=$d/arch/x86/boot/bzImage
 	[ -f "$kernel" ]
 }
