@@ -26,7 +26,7 @@ out=$cache/stress
 soak=0 host_only=0 kernel= vanilla=0 cfgname=
 seed=${MLOCK_STRESS_SEED:-$(date +%s)}
 
-usage() { sed -n '/^# usage:/,/^#   tests\/stress\/lru/p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '/^# usage:/,/^#   small-memory guest/p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--soak) soak=1 ;;
