@@ -3,8 +3,8 @@
 # read-only over 9p and run one command in it, as root.
 #
 # usage: tests/vm/run-guest.sh --kernel BZIMAGE [--mem SIZE] [--smp N]
-#            [--timeout SECS] [--results DIR] [--env VAR=VALUE]... [--verbose]
-#            -- CMD [ARGS...]
+#            [--timeout SECS] [--results DIR] [--env VAR=VALUE]...
+#            [--append KERNEL-ARGS] [--verbose] -- CMD [ARGS...]
 #
 #   --kernel BZIMAGE  kernel to boot (e.g. the path build-kernel.sh printed)
 #   --mem SIZE        guest memory (default 2G)
@@ -16,6 +16,13 @@
 #                     must not be under /tmp or /run (those are tmpfs in the
 #                     guest) and must not contain spaces
 #   --env VAR=VALUE   extra environment variable for CMD (repeatable)
+#   --machine M       microvm (default when BZIMAGE's build dir .config has
+#                     CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES=y: boots faster, and
+#                     SeaBIOS's MP table on `pc` shows only one CPU to a
+#                     kernel without ACPI) or pc (virtio-pci; one CPU; the
+#                     default otherwise)
+#   --append ARGS     extra kernel command line (repeatable; e.g. to test
+#                     that a panicking guest is reported: rdinit=/nonexistent)
 #   --verbose         copy the whole console (firmware, boot) to stdout, not
 #                     only the part from CMD's start to its end
 #
@@ -47,7 +54,7 @@ usage() {
 	exit 125
 }
 
-kernel= mem=2G smp=2 tmo=900 results= verbose=0
+kernel= mem=2G smp=2 tmo=900 results= verbose=0 xappend= machine=
 extra_env=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -63,6 +70,10 @@ while [ $# -gt 0 ]; do
 	--results=*) results=${1#*=} ;;
 	--env) [ $# -ge 2 ] || usage; extra_env+=("$2"); shift ;;
 	--env=*) extra_env+=("${1#*=}") ;;
+	--machine) [ $# -ge 2 ] || usage; machine=$2; shift ;;
+	--machine=*) machine=${1#*=} ;;
+	--append) [ $# -ge 2 ] || usage; xappend+=" $2"; shift ;;
+	--append=*) xappend+=" ${1#*=}" ;;
 	--verbose|-v) verbose=1 ;;
 	-h|--help) usage ;;
 	--) shift; break ;;
@@ -135,12 +146,36 @@ fi
 	echo
 } > "$results/guest-cmd.sh"
 
-append="console=ttyS0 panic=-1 loglevel=5 mlock_results=$results"
-qemu=(qemu-system-x86_64 -machine pc -cpu max -smp "$smp" -m "$mem"
+append="console=ttyS0 panic=-1 loglevel=5 mlock_results=$results$xappend"
+# microvm needs virtio-mmio devices from the command line (qemu adds
+# virtio_mmio.device=... itself); a kernel built without them gets `pc`.
+kcfg=$(dirname "$kernel")/../../../.config
+if [ -z "$machine" ]; then
+	if [ ! -f "$kcfg" ]; then
+		machine=pc
+		echo "run-guest: no build dir .config next to $kernel: booting it on the pc machine (one CPU; --machine microvm for two)" >&2
+	elif ! grep -q '^CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES=y' "$kcfg"; then
+		machine=pc
+		echo "run-guest: $(cd "$(dirname "$kcfg")" && pwd -P)/.config has no CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES: booting it on the pc machine (one CPU)" >&2
+	else
+		machine=microvm
+	fi
+fi
+fs9p=(-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap"
+	-fsdev "local,id=results,path=$results,security_model=none,multidevs=remap")
+case $machine in
+microvm) qmach=(-machine microvm,acpi=off)
+	fs9p+=(-device virtio-9p-device,fsdev=hostroot,mount_tag=hostroot
+		-device virtio-9p-device,fsdev=results,mount_tag=results) ;;
+pc) qmach=(-machine pc)
+	fs9p+=(-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot
+		-device virtio-9p-pci,fsdev=results,mount_tag=results) ;;
+*) die "--machine wants microvm or pc, got '$machine'" ;;
+esac
+qemu=(qemu-system-x86_64 "${qmach[@]}" -cpu max -smp "$smp" -m "$mem"
 	-nographic -no-reboot -nic none
 	-kernel "$kernel" -initrd "$initrd" -append "$append"
-	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
-	-virtfs "local,path=$results,mount_tag=results,security_model=none,multidevs=remap")
+	"${fs9p[@]}")
 
 t0=$(date +%s.%N)
 set +e
@@ -183,7 +218,13 @@ rc=$(cat "$results/exit-status")
 # so it is scanned only when dmesg is missing.
 scan=$results/dmesg
 [ -s "$scan" ] || scan=$results/console.log
-if grep -E "$badre" "$scan" > "$results/kernel-errors"; then
+# A panic after the command's status was saved is only on the console.
+{
+	grep -E "$badre" "$scan" || true
+	[ "$scan" = "$results/console.log" ] ||
+		grep -E 'Kernel panic - not syncing|---\[ end trace' "$results/console.log" || true
+} > "$results/kernel-errors"
+if [ -s "$results/kernel-errors" ]; then
 	echo "run-guest: FAIL: the guest kernel logged errors (command exit status $rc):" >&2
 	cat "$results/kernel-errors" >&2
 	fail_tail
@@ -193,5 +234,5 @@ rm -f "$results/kernel-errors"
 echo "run-guest: command exit status $rc, $(cat "$results/elapsed")s wall (results: $results)" >&2
 exit "$rc"
 }
-main "$@"
-exit $?
+# (one line: bash has parsed all of it before main runs)
+main "$@"; exit $?
