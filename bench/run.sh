@@ -28,7 +28,7 @@
 #
 # Environment: MLOCK, MLOCK_PRELOAD (use this mlock command and fallback
 # library instead of building the working tree's), CC, MLOCK_INHERIT_CACHE.
-# Takes about 20 minutes (guest ~15, host ~5).  Exit status: 0 when every
+# Takes about 16 minutes (guest ~10, host ~6).  Exit status: 0 when every
 # part ran, whatever the timings; 1 when a part could not run or a
 # benchmark program failed (e.g. a child that was not locked).
 set -uo pipefail
