@@ -32,6 +32,8 @@ settle() {
 	echo 3 > /proc/sys/vm/drop_caches 2>/dev/null
 	# compaction drains every CPU's LRU/mlock folio batches
 	echo 1 > /proc/sys/vm/compact_memory 2>/dev/null
+	# fold the per-CPU vmstat deltas into the global counters
+	echo 1 > /proc/sys/vm/stat_refresh 2>/dev/null
 }
 
 # A wrapper TAP for programs whose output is not TAP (e.g. 6.1's
