@@ -30,7 +30,7 @@ tarball_id() {
 
 # make_config SRC ODIR ARCH LOG FRAGMENT...: tinyconfig + fragments into
 # ODIR/.config, then checks every CONFIG_X=val line of the fragments made it
-# (=n: must not be set).  Returns 1 with the list of dropped options.
+# (=n: must not be set; a later fragment's value for a symbol wins).  Returns 1 with the list of dropped options.
 make_config() {
 	local src=$1 odir=$2 arch=$3 log=$4 line sym missing=()
 	shift 4
@@ -50,7 +50,10 @@ make_config() {
 		*) grep -qxF "$line" "$odir/.config" ||
 			missing+=("$line (got $(grep -E "^(# )?$sym[= ]" "$odir/.config" || echo 'nothing: unknown symbol or unmet dependency'))") ;;
 		esac
-	done < <(cat "$@" | sed 's/[[:space:]]*#.*//' | grep -E '^CONFIG_[A-Za-z0-9_]+=')
+	done < <(cat "$@" | sed 's/[[:space:]]*#.*//' | grep -E '^CONFIG_[A-Za-z0-9_]+=' |
+		# a later fragment overrides an earlier one, as in merge_config.sh
+		awk -F= '!($1 in v) { o[++n] = $1 } { v[$1] = $0 }
+			END { for (i = 1; i <= n; i++) print v[o[i]] }')
 	if [ ${#missing[@]} -gt 0 ]; then
 		echo "error: Kconfig dropped requested options for ARCH=$arch (fix tests/vm/kconfig/*.config: add the missing dependency, or move the option to a per-version fragment):" >&2
 		printf '  %s\n' "${missing[@]}" >&2
