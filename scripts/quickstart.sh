@@ -18,7 +18,7 @@ echo "== On this machine ($(uname -r)): mlock -r bash scripts/demo-tree.sh"
 "$MLOCK" -r bash scripts/demo-tree.sh
 
 echo
-echo "== Building the patched Linux 6.12 (first time: ~5-10 min on 2 cores; cached after)"
+echo "== Building the patched Linux 6.12 (first time: about 10-15 min on 2 cores; cached after)"
 kernel=$(tests/vm/build-kernel.sh 6.12 | tail -n 1)
 echo "== Booting it in QEMU: mlock --mode kernel -r bash scripts/demo-tree.sh"
 tests/vm/run-guest.sh --kernel "$kernel" -- \
