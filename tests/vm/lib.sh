@@ -139,7 +139,7 @@ kbuild_lock() {
 		# (a lock taken by flock on an fd names the flock process, which
 		# may be gone: then nothing is shown)
 		if [ "${holder:-0}" -gt 1 ] 2>/dev/null; then
-			holder=$(tr '\0' ' ' < "/proc/$holder/cmdline" 2>/dev/null | cut -c1-120) || holder=
+			holder=$(tr '\0' ' ' 2>/dev/null < "/proc/$holder/cmdline" | cut -c1-120) || holder=
 		else
 			holder=
 		fi
