@@ -42,14 +42,19 @@
  *
  * Options:
  *	-s SIZES   MiB, comma separated (default 16,64,256,1024)
+ *	-H         fork only: back the region with transparent huge pages
+ *	           (aligned to 2 MiB, MADV_HUGEPAGE) instead of 4 KiB pages;
+ *	           the samples are "fork-thp" and the share of the region
+ *	           that really is huge is reported on stderr
  *	-r REPS    repetitions per size (default 10)
  *	-m MIN     minimum repetitions per size when -b cuts a size short
  *	           (default 3)
  *	-b SECONDS per-size time budget: after MIN repetitions, stop once this
  *	           much time went by (default: none)
  *
- * Transparent huge pages are disabled for the process (PR_SET_THP_DISABLE)
- * so that every variant works on 4 KiB pages.  Samples go to stdout in the
+ * Without -H, transparent huge pages are disabled for the process
+ * (PR_SET_THP_DISABLE) so that every variant works on 4 KiB pages: the
+ * worst case for the per-page work of an inheriting fork.  Samples go to stdout in the
  * format of bench.h; a kernel without MCL_INHERIT gives "na" lines for the
  * inherit/kernel variants.  Exit status: 0, or 1 on a real error (a failed
  * system call, a child that is not resident or not locked).
@@ -73,13 +78,17 @@ struct region {
 	char *addr;
 	size_t len;
 	size_t page;
+	size_t total;		/* the whole reservation, from base */
 };
+
+#define HUGE_SIZE	(2UL << 20)
 
 struct smaps_entry {
 	int found;
 	int locked;		/* VmFlags has "lo" */
 	long rss_kb;
 	long private_dirty_kb;
+	long anon_huge_kb;
 };
 
 /* Written by the children, read by the parent: one shared page. */
@@ -92,12 +101,13 @@ struct child_report {
 
 static struct child_report *report;
 static int have_inherit;
+static int use_thp;		/* -H */
 
 static void usage(int status)
 {
 	fprintf(status ? stderr : stdout,
 		"usage: forkbench fork|resident [-s MIB[,MIB...]] [-r REPS] "
-		"[-m MIN] [-b SECONDS]\n"
+		"[-m MIN] [-b SECONDS] [-H]\n"
 		"       forkbench probe\n"
 		"       forkbench tsc-khz\n");
 	exit(status);
@@ -200,17 +210,24 @@ static int probe_inherit(void)
 
 /*
  * The region sits between two PROT_NONE guard pages so that its VMA never
- * merges with a neighbour and its smaps entry describes it alone.
+ * merges with a neighbour and its smaps entry describes it alone.  With -H
+ * it starts on a huge page boundary.
  */
 static void region_reserve(struct region *r, size_t len)
 {
+	size_t align = use_thp ? HUGE_SIZE : 0;
+
 	r->page = (size_t)sysconf(_SC_PAGESIZE);
 	r->len = len;
-	r->base = mmap(NULL, len + 2 * r->page, PROT_NONE,
+	r->total = len + 2 * r->page + align;
+	r->base = mmap(NULL, r->total, PROT_NONE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (r->base == MAP_FAILED)
 		die("mmap %zu MiB reservation: %s", len >> 20, strerror(errno));
 	r->addr = r->base + r->page;
+	if (align)
+		r->addr = (char *)(((uintptr_t)r->addr + align - 1) &
+				   ~(uintptr_t)(align - 1));
 }
 
 static void region_create(struct region *r, size_t len)
@@ -220,6 +237,10 @@ static void region_create(struct region *r, size_t len)
 	region_reserve(r, len);
 	if (mprotect(r->addr, len, PROT_READ | PROT_WRITE))
 		die("mprotect %zu MiB: %s", len >> 20, strerror(errno));
+	if (use_thp && madvise(r->addr, len, MADV_HUGEPAGE))
+		die("madvise(MADV_HUGEPAGE) %zu MiB: %s (a kernel without "
+		    "CONFIG_TRANSPARENT_HUGEPAGE cannot run -H)", len >> 20,
+		    strerror(errno));
 	/* Real pages, not the shared zero page: write each one. */
 	for (off = 0; off < len; off += r->page)
 		r->addr[off] = (char)(off / r->page) | 1;
@@ -227,7 +248,7 @@ static void region_create(struct region *r, size_t len)
 
 static void region_destroy(struct region *r)
 {
-	munmap(r->base, r->len + 2 * r->page);
+	munmap(r->base, r->total);
 }
 
 /* Find the smaps entry that starts at @addr and read what we check. */
@@ -257,6 +278,8 @@ static void smaps_read(const void *addr, size_t len, struct smaps_entry *e)
 			e->rss_kb = v;
 		else if (sscanf(line, "Private_Dirty: %ld kB", &v) == 1)
 			e->private_dirty_kb = v;
+		else if (sscanf(line, "AnonHugePages: %ld kB", &v) == 1)
+			e->anon_huge_kb = v;
 		else if (strncmp(line, "VmFlags:", 8) == 0)
 			e->locked = strstr(line, " lo") != NULL;
 	}
@@ -345,6 +368,10 @@ static void isolate_parent(void)
 static void bench_fork(const long *sizes, int nsizes, int reps, int minreps,
 		       double budget)
 {
+	const char *meas = use_thp ? "fork-thp" : "fork";
+	const char *meas_first = use_thp ? "fork-thp-childfirst" :
+				 "fork-childfirst";
+	struct smaps_entry sm;
 	struct region r;
 	int i, rep;
 
@@ -355,8 +382,17 @@ static void bench_fork(const long *sizes, int nsizes, int reps, int minreps,
 		int64_t t_start;
 
 		region_create(&r, (size_t)mib << 20);
+		if (use_thp) {
+			smaps_read(r.addr, r.len, &sm);
+			note("fork-thp %ld MiB: %ld of %zu kB in huge pages",
+			     mib, sm.anon_huge_kb, r.len >> 10);
+			if (!sm.anon_huge_kb)
+				die("-H: no transparent huge page in the region "
+				    "(is /sys/kernel/mm/transparent_hugepage/"
+				    "enabled 'never'?)");
+		}
 		if (!have_inherit)
-			emit_na("fork", mib, "inherit", NA_INHERIT);
+			emit_na(meas, mib, "inherit", NA_INHERIT);
 		timed_fork();	/* warm-up */
 		if (have_inherit) {
 			lock_current();
@@ -398,18 +434,19 @@ static void bench_fork(const long *sizes, int nsizes, int reps, int minreps,
 			}
 			munlockall();
 
-			emit("fork", mib, "none", rep, none, "ns");
-			emit("fork", mib, "locked", rep, locked, "ns");
+			emit(meas, mib, "none", rep, none, "ns");
+			emit(meas, mib, "locked", rep, locked, "ns");
 			if (inh >= 0)
-				emit("fork", mib, "inherit", rep, inh, "ns");
+				emit(meas, mib, "inherit", rep, inh, "ns");
 			/* 1 when the child ran before fork() returned */
-			emit("fork-childfirst", mib, "none", rep, first[0], "bool");
-			emit("fork-childfirst", mib, "locked", rep, first[1], "bool");
+			emit(meas_first, mib, "none", rep, first[0], "bool");
+			emit(meas_first, mib, "locked", rep, first[1], "bool");
 			if (inh >= 0)
-				emit("fork-childfirst", mib, "inherit", rep,
+				emit(meas_first, mib, "inherit", rep,
 				     first[2], "bool");
-			note("fork %4ld MiB rep %d: none %.3f ms%s, locked %.3f ms%s, inherit %s%.3f ms%s",
-			     mib, rep, none / 1e6, first[0] ? " (child first)" : "",
+			note("%s %4ld MiB rep %d: none %.3f ms%s, locked %.3f ms%s, inherit %s%.3f ms%s",
+			     meas, mib, rep, none / 1e6,
+			     first[0] ? " (child first)" : "",
 			     locked / 1e6, first[1] ? " (child first)" : "",
 			     inh < 0 ? "n/a " : "", inh < 0 ? 0 : inh / 1e6,
 			     first[2] ? " (child first)" : "");
@@ -601,8 +638,11 @@ int main(int argc, char **argv)
 		usage(2);
 	}
 	optind = 2;
-	while ((c = getopt(argc, argv, "s:r:m:b:h")) != -1) {
+	while ((c = getopt(argc, argv, "s:r:m:b:Hh")) != -1) {
 		switch (c) {
+		case 'H':
+			use_thp = 1;
+			break;
 		case 's':
 			nsizes = parse_sizes(optarg, sizes);
 			break;
@@ -624,8 +664,10 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage(2);
+	if (use_thp && strcmp(mode, "fork"))
+		die("-H only applies to 'forkbench fork'");
 
-	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0))
+	if (!use_thp && prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0))
 		note("PR_SET_THP_DISABLE: %s (huge pages may be used)",
 		     strerror(errno));
 	report = mmap(NULL, sizeof(*report), PROT_READ | PROT_WRITE,

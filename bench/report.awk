@@ -11,10 +11,12 @@
 
 BEGIN {
 	FS = "\t"
-	nmeas = split("fork fork-childfirst resident resident-copied spawn make wrapper", measorder, " ")
+	nmeas = split("fork fork-childfirst fork-thp fork-thp-childfirst resident resident-copied spawn make wrapper", measorder, " ")
 	nvar = split("none locked inherit kernel fallback populate plain onfault fallback-onfault", varorder, " ")
 	title["fork"] = "1. parent fork() latency"
 	title["fork-childfirst"] = "1. child ran before fork() returned"
+	title["fork-thp"] = "1b. parent fork() latency, transparent huge pages"
+	title["fork-thp-childfirst"] = "1b. child ran before fork() returned (THP)"
 	title["resident"] = "2. fork until the child is resident + locked"
 	title["resident-copied"] = "2. memory the child copied (Private_Dirty)"
 	title["spawn"] = "3. fork+exec of true, in a loop under mlock -r"
@@ -48,6 +50,9 @@ BEGIN {
 	spec(ns++, "wrapper", "fallback", "plain", "diff", 1e6, "", "wrapper: mlock true - true, fallback")
 	spec(ns++, "wrapper", "kernel", "plain", "ratio", "", "", "wrapper: mlock true / true, kernel")
 	spec(ns++, "wrapper", "fallback", "plain", "ratio", "", "", "wrapper: mlock true / true, fallback")
+	# informational: the target is defined on 4 KiB pages (the worst case)
+	spec(ns++, "fork-thp", "inherit", "locked", "ratio", "", "", "fork, THP: INHERIT / no INHERIT")
+	spec(ns++, "fork-thp", "locked", "none", "ratio", "", "", "fork, THP: no INHERIT / no locks")
 
 	nenv = 0
 	n = split(envnames, a, ";")

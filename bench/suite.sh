@@ -13,7 +13,8 @@
 #   --make-src DIR  configured copy of the project's userspace for the make
 #                   benchmark (copied to a scratch dir before building)
 #   --quick         a few repetitions and small sizes only (smoke test)
-#   --only LIST     comma-separated subset of fork,resident,spawn,make,wrapper
+#   --only LIST     comma-separated subset of fork,fork-thp,resident,spawn,make,
+#                   wrapper
 #
 # Environment: MLOCK (the mlock command) and MLOCK_PRELOAD (its fallback
 # library), as in the tests.  Without them, the spawn/make/wrapper figures
@@ -22,7 +23,7 @@
 # a timing.
 set -uo pipefail
 
-env_name='' out='' bin='' make_src='' quick=0 only=fork,resident,spawn,make,wrapper
+env_name='' out='' bin='' make_src='' quick=0 only=fork,fork-thp,resident,spawn,make,wrapper
 die() { echo "bench/suite: error: $*" >&2; exit 1; }
 say() { echo "bench/suite[$env_name]: $*" >&2; }
 while [ $# -gt 0 ]; do
@@ -107,6 +108,10 @@ phase "kernel $(uname -r), MCL_INHERIT $([ $kernel_mode = 1 ] && echo supported 
 if want fork; then
 	phase "1. parent fork() latency, sizes $sizes MiB"
 	bench "$bin/forkbench" fork -s "$sizes" -r "$fork_reps" -b "$fork_budget"
+fi
+if want fork-thp; then
+	phase "1b. parent fork() latency with transparent huge pages, sizes $sizes MiB"
+	bench "$bin/forkbench" fork -H -s "$sizes" -r "$fork_reps" -b "$fork_budget"
 fi
 if want resident; then
 	phase "2. time to a resident and locked child, sizes $sizes MiB"
