@@ -1,9 +1,10 @@
 #!/bin/sh
 # /init of the guest initramfs built by tests/vm/run-guest.sh (busybox sh).
 # Mounts the host root (9p, read-only) at /host, the guest's own proc, sys,
-# dev and tmpfs on /tmp /run /dev/shm inside it, the writable results share
-# at its host path, then runs RESULTS/guest-cmd.sh chrooted into the host
-# root, records its exit status and dmesg, and reboots (QEMU then exits).
+# dev and tmpfs on /tmp /run /dev/shm inside it, the source tree share if
+# there is one (mlock_src=), the writable results share at its host path,
+# then runs RESULTS/guest-cmd.sh chrooted into the host root, records its
+# exit status and dmesg, and reboots (QEMU then exits).
 /bin/busybox --install -s /bin
 export PATH=/bin
 
@@ -38,6 +39,13 @@ mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /host/dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /host/dev/shm
 mount -t tmpfs -o mode=1777 tmpfs /host/tmp
 mount -t tmpfs -o mode=755 tmpfs /host/run
+# a source tree in /tmp (a clone there) comes as its own share
+src=$(sed -n 's/.* mlock_src=\([^ ]*\).*/\1/p' /proc/cmdline)
+if [ -n "$src" ]; then
+	mkdir -p "/host$src" &&
+		mount -t 9p -o "$p9,ro,cache=loose" src "/host$src" ||
+		halt_now "cannot mount the source tree share at $src"
+fi
 mkdir -p "/host$res" 2>/dev/null
 mount -t 9p -o "$p9,cache=none" results "/host$res" ||
 	halt_now "cannot mount the results share at $res"

@@ -28,6 +28,8 @@
 #
 # In the guest: / is the host root (read-only, 9p), /tmp /run /dev/shm are
 # tmpfs, /proc /sys /dev are the guest's own, the results dir is writable.
+# A source tree that those tmpfs mounts would hide (a clone in /tmp) is
+# shared read-only at its own path too.
 # CMD runs in the host's current directory (if visible in the guest, else
 # /) with stdin /dev/null, PATH, HOME=/root, TERM=dumb, LANG=C.UTF-8, the
 # host's MLOCK, MLOCK_PRELOAD and MLOCK_* variables and MLOCK_GUEST_RESULTS
@@ -108,6 +110,17 @@ case $results in
 esac
 rm -f "$results/exit-status" "$results/dmesg" "$results/console.log" "$results/guest-cmd.sh"
 
+# The source tree (tests, the mlock command) under a path that the guest
+# covers with its own tmpfs: share it at the same path.
+src=$(cd "$here/../.." && pwd -P) src_share=
+case $src in
+/tmp/*|/run/*|/dev/shm/*)
+	case $src in
+	*[[:space:]]*) die "source tree '$src' is under /tmp, /run or /dev/shm (tmpfs in the guest) and its path has whitespace, which cannot go on the kernel command line: clone it elsewhere (e.g. under /var/tmp or \$HOME)" ;;
+	esac
+	src_share=$src ;;
+esac
+
 # --- initramfs: static busybox + our init (cached by content)
 init_src=$here/guest-init.sh
 [ -f "$init_src" ] || die "$init_src missing"
@@ -146,7 +159,7 @@ fi
 	echo
 } > "$results/guest-cmd.sh"
 
-append="console=ttyS0 panic=-1 loglevel=5 mlock_results=$results$xappend"
+append="console=ttyS0 panic=-1 loglevel=5 mlock_results=$results${src_share:+ mlock_src=$src_share}$xappend"
 # microvm needs virtio-mmio devices from the command line (qemu adds
 # virtio_mmio.device=... itself); a kernel built without them gets `pc`.
 kcfg=$(dirname "$kernel")/../../../.config
@@ -163,15 +176,19 @@ if [ -z "$machine" ]; then
 fi
 fs9p=(-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap"
 	-fsdev "local,id=results,path=$results,security_model=none,multidevs=remap")
+tags=(hostroot results)
+if [ -n "$src_share" ]; then
+	fs9p+=(-fsdev "local,id=src,path=$src_share,security_model=none,readonly=on,multidevs=remap")
+	tags+=(src)
+fi
 case $machine in
-microvm) qmach=(-machine microvm,acpi=off)
-	fs9p+=(-device virtio-9p-device,fsdev=hostroot,mount_tag=hostroot
-		-device virtio-9p-device,fsdev=results,mount_tag=results) ;;
-pc) qmach=(-machine pc)
-	fs9p+=(-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot
-		-device virtio-9p-pci,fsdev=results,mount_tag=results) ;;
+microvm) qmach=(-machine microvm,acpi=off) vdev=virtio-9p-device ;;
+pc) qmach=(-machine pc) vdev=virtio-9p-pci ;;
 *) die "--machine wants microvm or pc, got '$machine'" ;;
 esac
+for t in "${tags[@]}"; do
+	fs9p+=(-device "$vdev,fsdev=$t,mount_tag=$t")
+done
 qemu=(qemu-system-x86_64 "${qmach[@]}" -cpu max -smp "$smp" -m "$mem"
 	-nographic -no-reboot -nic none
 	-kernel "$kernel" -initrd "$initrd" -append "$append"
