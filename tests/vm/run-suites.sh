@@ -15,7 +15,8 @@
 #                    detects the missing feature
 #   --config NAME    extra kconfig fragment (see build-kernel.sh)
 #   --results DIR    results dir (default ${MLOCK_INHERIT_CACHE:-/var/tmp/mlock-inherit}/results/suites-<ver>-<mode>-<time>)
-#   --timeout SECS   guest wall-clock limit (default 3000)
+#   --timeout SECS   guest wall-clock limit (default 3000); each suite in the
+#                    guest gets half of it (MLOCK_GUEST_SUITE_TIMEOUT overrides)
 #   --mem SIZE       guest memory (default 2G)
 #   --quiet          print only the summary, not every TAP file
 set -euo pipefail
@@ -57,6 +58,12 @@ T1=$(date +%s)
 build=${bz%/arch/x86/boot/bzImage}
 
 genv=(--env "MLOCK_GUEST_BUILD=$build" --env "MLOCK_GUEST_KVER=$ver" --env "MLOCK_GUEST_MODE=$mode")
+# Each suite's own limit in the guest: half the guest's wall-clock limit
+# (1500 s with the default --timeout), so that a longer --timeout (the
+# debug kernel) gives the kernel bats suite longer too.
+# MLOCK_GUEST_SUITE_TIMEOUT in the environment still wins.
+[ -n "${MLOCK_GUEST_SUITE_TIMEOUT:-}" ] ||
+	genv+=(--env "MLOCK_GUEST_SUITE_TIMEOUT=$((tmo / 2))")
 if [ "$vanilla" = 1 ] && [ ! -x "$build/kselftest/mlock-inherit" ]; then
 	# The patched build's selftest binary, if there is one, run on the
 	# vanilla kernel: it must detect the missing feature and skip.
