@@ -8,7 +8,7 @@ bats bats-assert bats-support
 linux-source-6.12 linux-source-6.1 qemu-system-x86 busybox-static ccache
 flex bison bc cpio libelf-dev libssl-dev dwarves rsync kmod
 gcc-aarch64-linux-gnu libcap-dev libcap2-bin manpages-dev util-linux
-gnuplot-nox python3 xz-utils git"
+gnuplot-nox python3 python3-ply python3-git xz-utils git"
 
 missing=
 for p in $PKGS; do
