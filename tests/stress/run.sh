@@ -105,7 +105,7 @@ fuzz_one() {
 		-artifact_prefix="$out/logs/crash-$t-" \
 		"$out/corpus/$t" "$here/corpus/$t" > "$log" 2>&1
 	rc=$?
-	grep -E '^Done [0-9]+ runs' "$log" | sed "s/^/fuzz-$t: /"
+	grep -a -E '^Done [0-9]+ runs' "$log" | sed "s/^/fuzz-$t: /"
 	if [ $rc -ne 0 ]; then
 		tail -40 "$log"
 		echo "fuzz-$t: crash input saved under $out/logs/crash-$t-*;" \
