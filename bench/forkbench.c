@@ -54,10 +54,10 @@
  *
  * Without -H, transparent huge pages are disabled for the process
  * (PR_SET_THP_DISABLE) so that every variant works on 4 KiB pages: the
- * worst case for the per-page work of an inheriting fork.  Samples go to stdout in the
- * format of bench.h; a kernel without MCL_INHERIT gives "na" lines for the
- * inherit/kernel variants.  Exit status: 0, or 1 on a real error (a failed
- * system call, a child that is not resident or not locked).
+ * worst case for the per-page work of an inheriting fork.  Samples go to
+ * stdout in the format of bench.h; a kernel without MCL_INHERIT gives "na"
+ * lines for the inherit/kernel variants.  Exit status: 0, or 1 on a real
+ * error (a failed system call, a child that is not resident or not locked).
  */
 #define _GNU_SOURCE
 #include <getopt.h>

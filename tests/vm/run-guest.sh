@@ -102,24 +102,30 @@ if [ -z "$results" ]; then
 fi
 mkdir -p "$results" || die "cannot create results dir $results"
 results=$(cd "$results" && pwd -P)
+# Paths the guest covers with its own tmpfs, proc, sys and dev mounts.
+hidden_in_guest() {
+	case $1 in
+	/tmp|/tmp/*|/run|/run/*|/proc|/proc/*|/sys|/sys/*|/dev|/dev/*) return 0 ;;
+	esac
+	return 1
+}
 case $results in
 *[[:space:]]*) die "results dir '$results' contains whitespace; choose another --results" ;;
-/tmp|/tmp/*|/run|/run/*|/proc/*|/sys/*|/dev/*)
-	die "results dir '$results' would be hidden in the guest (tmpfs/proc there); use a dir under $cache/results" ;;
 /) die "results dir cannot be /" ;;
 esac
+hidden_in_guest "$results" &&
+	die "results dir '$results' would be hidden in the guest (tmpfs/proc there); use a dir under $cache/results"
 rm -f "$results/exit-status" "$results/dmesg" "$results/console.log" "$results/guest-cmd.sh"
 
 # The source tree (tests, the mlock command) under a path that the guest
 # covers with its own tmpfs: share it at the same path.
 src=$(cd "$here/../.." && pwd -P) src_share=
-case $src in
-/tmp/*|/run/*|/dev/shm/*)
+if hidden_in_guest "$src"; then
 	case $src in
-	*[[:space:]]*) die "source tree '$src' is under /tmp, /run or /dev/shm (tmpfs in the guest) and its path has whitespace, which cannot go on the kernel command line: clone it elsewhere (e.g. under /var/tmp or \$HOME)" ;;
+	*[[:space:]]*) die "source tree '$src' is hidden in the guest (tmpfs there) and its path has whitespace, which cannot go on the kernel command line: clone it elsewhere (e.g. under /var/tmp or \$HOME)" ;;
 	esac
-	src_share=$src ;;
-esac
+	src_share=$src
+fi
 
 # --- initramfs: static busybox + our init (cached by content)
 init_src=$here/guest-init.sh
