@@ -25,7 +25,7 @@ res=$(sed -n 's/.* mlock_results=\([^ ]*\).*/\1/p' /proc/cmdline)
 
 p9=trans=virtio,version=9p2000.L,msize=512000
 mount -t 9p -o "$p9,ro,cache=loose" hostroot /host ||
-	halt_now "cannot mount the host root over 9p (kernel without CONFIG_9P_FS, NET_9P_VIRTIO, VIRTIO_MMIO_CMDLINE_DEVICES for microvm or VIRTIO_PCI for --machine pc?)"
+	halt_now "cannot mount the host root over 9p (kernel without CONFIG_9P_FS, NET_9P_VIRTIO or VIRTIO_PCI?)"
 mount -t proc proc /host/proc
 mount -t sysfs sysfs /host/sys
 mount -t devtmpfs devtmpfs /host/dev
@@ -50,7 +50,9 @@ mkdir -p "/host$res" 2>/dev/null
 mount -t 9p -o "$p9,cache=none" results "/host$res" ||
 	halt_now "cannot mount the results share at $res"
 
-msg "running $(uname -r) $(nproc) cpus"
+ncpu=$(grep -c '^processor' /proc/cpuinfo)
+echo "$ncpu" > "/host$res/cpus"
+msg "running $(uname -r) $ncpu cpus"
 chroot /host /bin/bash "$res/guest-cmd.sh" </dev/null >/dev/console 2>&1
 rc=$?
 msg "exit $rc"

@@ -8,7 +8,10 @@
 #
 #   --kernel BZIMAGE  kernel to boot (e.g. the path build-kernel.sh printed)
 #   --mem SIZE        guest memory (default 2G)
-#   --smp N           guest CPUs (default 2)
+#   --smp N           guest CPUs (default 2), one socket each: on QEMU's pc
+#                     machine `-smp N` alone shows the guest ONE CPU (the
+#                     MP table SeaBIOS writes lists one core per socket); a
+#                     guest that brings up fewer CPUs than N is a failure
 #   --timeout SECS    wall-clock limit for boot + CMD + shutdown (default 900)
 #   --results DIR     writable results directory, mounted in the guest at the
 #                     same path (default: a new dir under
@@ -16,11 +19,6 @@
 #                     must not be under /tmp or /run (those are tmpfs in the
 #                     guest) and must not contain spaces
 #   --env VAR=VALUE   extra environment variable for CMD (repeatable)
-#   --machine M       microvm (default when BZIMAGE's build dir .config has
-#                     CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES=y: boots faster, and
-#                     SeaBIOS's MP table on `pc` shows only one CPU to a
-#                     kernel without ACPI) or pc (virtio-pci; one CPU; the
-#                     default otherwise)
 #   --append ARGS     extra kernel command line (repeatable; e.g. to test
 #                     that a panicking guest is reported: rdinit=/nonexistent)
 #   --verbose         copy the whole console (firmware, boot) to stdout, not
@@ -40,7 +38,9 @@
 # Exit status: CMD's own status if the kernel stayed clean; otherwise
 #   121  the kernel logged BUG/WARNING/Oops/Bad page/panic/... (CMD's status
 #        is printed), 122 the guest never reported a status (crash, panic,
-#        init failure), 124 timeout (hung guest), 125 usage or setup error.
+#        init failure), 123 the guest brought up fewer CPUs than --smp,
+#        124 timeout (hung guest), 125 usage or setup error.
+# DIR/cpus is the number of CPUs online in the guest when CMD started.
 # On 121/122/124 the matching kernel lines and the tail of the console log
 # are printed to stderr.
 set -euo pipefail
@@ -56,7 +56,7 @@ usage() {
 	exit 125
 }
 
-kernel= mem=2G smp=2 tmo=900 results= verbose=0 xappend= machine=
+kernel= mem=2G smp=2 tmo=900 results= verbose=0 xappend=
 extra_env=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -72,8 +72,6 @@ while [ $# -gt 0 ]; do
 	--results=*) results=${1#*=} ;;
 	--env) [ $# -ge 2 ] || usage; extra_env+=("$2"); shift ;;
 	--env=*) extra_env+=("${1#*=}") ;;
-	--machine) [ $# -ge 2 ] || usage; machine=$2; shift ;;
-	--machine=*) machine=${1#*=} ;;
 	--append) [ $# -ge 2 ] || usage; xappend+=" $2"; shift ;;
 	--append=*) xappend+=" ${1#*=}" ;;
 	--verbose|-v) verbose=1 ;;
@@ -87,7 +85,7 @@ done
 [ -n "$kernel" ] || { echo "run-guest: missing --kernel BZIMAGE (build one with tests/vm/build-kernel.sh 6.12)" >&2; usage; }
 [ -f "$kernel" ] || die "kernel image '$kernel' does not exist (build one with tests/vm/build-kernel.sh 6.12)"
 [[ $tmo =~ ^[0-9]+$ ]] || die "--timeout wants seconds, got '$tmo'"
-[[ $smp =~ ^[0-9]+$ ]] || die "--smp wants a number, got '$smp'"
+[[ $smp =~ ^[1-9][0-9]*$ ]] || die "--smp wants a number of CPUs (1 or more), got '$smp'"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found: apt-get install qemu-system-x86"
 busybox=$(command -v busybox || true)
 [ -n "$busybox" ] && file -L "$busybox" 2>/dev/null | grep -q 'statically linked' ||
@@ -115,7 +113,7 @@ case $results in
 esac
 hidden_in_guest "$results" &&
 	die "results dir '$results' would be hidden in the guest (tmpfs/proc there); use a dir under $cache/results"
-rm -f "$results/exit-status" "$results/dmesg" "$results/console.log" "$results/guest-cmd.sh"
+rm -f "$results/exit-status" "$results/dmesg" "$results/console.log" "$results/guest-cmd.sh" "$results/cpus"
 
 # The source tree (tests, the mlock command) under a path that the guest
 # covers with its own tmpfs: share it at the same path.
@@ -166,20 +164,6 @@ fi
 } > "$results/guest-cmd.sh"
 
 append="console=ttyS0 panic=-1 loglevel=5 mlock_results=$results${src_share:+ mlock_src=$src_share}$xappend"
-# microvm needs virtio-mmio devices from the command line (qemu adds
-# virtio_mmio.device=... itself); a kernel built without them gets `pc`.
-kcfg=$(dirname "$kernel")/../../../.config
-if [ -z "$machine" ]; then
-	if [ ! -f "$kcfg" ]; then
-		machine=pc
-		echo "run-guest: no build dir .config next to $kernel: booting it on the pc machine (one CPU; --machine microvm for two)" >&2
-	elif ! grep -q '^CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES=y' "$kcfg"; then
-		machine=pc
-		echo "run-guest: $(cd "$(dirname "$kcfg")" && pwd -P)/.config has no CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES: booting it on the pc machine (one CPU)" >&2
-	else
-		machine=microvm
-	fi
-fi
 fs9p=(-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap"
 	-fsdev "local,id=results,path=$results,security_model=none,multidevs=remap")
 tags=(hostroot results)
@@ -187,15 +171,10 @@ if [ -n "$src_share" ]; then
 	fs9p+=(-fsdev "local,id=src,path=$src_share,security_model=none,readonly=on,multidevs=remap")
 	tags+=(src)
 fi
-case $machine in
-microvm) qmach=(-machine microvm,acpi=off) vdev=virtio-9p-device ;;
-pc) qmach=(-machine pc) vdev=virtio-9p-pci ;;
-*) die "--machine wants microvm or pc, got '$machine'" ;;
-esac
 for t in "${tags[@]}"; do
-	fs9p+=(-device "$vdev,fsdev=$t,mount_tag=$t")
+	fs9p+=(-device "virtio-9p-pci,fsdev=$t,mount_tag=$t")
 done
-qemu=(qemu-system-x86_64 "${qmach[@]}" -cpu max -smp "$smp" -m "$mem"
+qemu=(qemu-system-x86_64 -machine pc -cpu max -smp "$smp,sockets=$smp" -m "$mem"
 	-nographic -no-reboot -nic none
 	-kernel "$kernel" -initrd "$initrd" -append "$append"
 	"${fs9p[@]}")
@@ -239,6 +218,13 @@ if [ ! -s "$results/exit-status" ]; then
 	exit 122
 fi
 rc=$(cat "$results/exit-status")
+cpus=$(cat "$results/cpus" 2>/dev/null || echo 0)
+if [ "$cpus" != "$smp" ]; then
+	echo "run-guest: FAIL: the guest brought up $cpus CPU(s), $smp were asked for (command exit status $rc)" >&2
+	grep -iE 'smpboot|Brought up|APIC' "$results/console.log" >&2 || true
+	fail_tail
+	exit 123
+fi
 # dmesg holds only kernel messages; the console also carries CMD's output,
 # so it is scanned only when dmesg is missing.
 scan=$results/dmesg
@@ -256,7 +242,7 @@ if [ -s "$results/kernel-errors" ]; then
 	exit 121
 fi
 rm -f "$results/kernel-errors"
-echo "run-guest: command exit status $rc, $(cat "$results/elapsed")s wall (results: $results)" >&2
+echo "run-guest: command exit status $rc, $cpus CPUs, $(cat "$results/elapsed")s wall (results: $results)" >&2
 exit "$rc"
 }
 # (one line: bash has parsed all of it before main runs)
