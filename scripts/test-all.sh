@@ -30,6 +30,7 @@ phase() {
 
 t0=$SECONDS
 phase deps scripts/deps.sh
+phase commits scripts/check-commits.sh
 phase build scripts/build.sh
 phase host-check make -s check
 phase distcheck make -s distcheck
