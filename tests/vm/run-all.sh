@@ -4,7 +4,8 @@
 # patched; for 6.12 also vanilla (the proof that the suites detect the
 # feature: one unpatched kernel is enough, and a cold cache would pay a
 # fourth kernel build for the second); then check-series.sh (git am,
-# checkpatch --strict, arm64 compile, powerpc uapi).  Prints wall-clock
+# checkpatch --strict, arm64 compile, powerpc uapi) and the harness
+# selftest (tests/vm/selftest.sh, on the vanilla kernel).  Prints wall-clock
 # timings per phase; exits non-zero if any phase failed.
 #
 # usage: tests/vm/run-all.sh [--no-check-series] [--only 6.12|6.1]
@@ -67,6 +68,10 @@ for v in "${vers[@]}"; do
 		phase "suites $v vanilla" "$here/run-suites.sh" "$v" --vanilla
 	fi
 done
+# The harness must fail crashed, hung, complaining and CPU-short guests.
+if [ ${#vers[@]} -gt 0 ]; then
+	phase "harness selftest ${vers[0]}" "$here/selftest.sh" "${vers[0]}"
+fi
 if [ "$check" = 1 ] && [ ${#vers[@]} -gt 0 ]; then
 	phase "check-series ${vers[*]}" "$here/check-series.sh" "${vers[@]}"
 fi

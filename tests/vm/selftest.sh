@@ -2,7 +2,8 @@
 # Self-test of the guest harness: proves that run-guest.sh reports a
 # panicking, crashing, hung or complaining guest as a failure (with the
 # console log), never as a pass, and that a clean command's status comes
-# back.  Boots the given kernel six times (about 15-25 s each under TCG).
+# back, and that a guest with fewer CPUs than asked for fails.  Boots the
+# given kernel seven times (about 15-25 s each under TCG).
 #
 # usage: tests/vm/selftest.sh [--kernel BZIMAGE] [6.12|6.1]
 #   default kernel: the vanilla build of the version (built if missing)
@@ -29,7 +30,7 @@ T0=$(date +%s)
 top=$cache/results/selftest-$(date -u +%Y%m%dT%H%M%S)-$$
 n=0 fails=0
 echo "TAP version 13"
-echo "1..6"
+echo "1..7"
 # check NAME WANT-STATUS CONSOLE-REGEX RUN-GUEST-ARGS...
 check() {
 	local name=$1 want=$2 re=$3 rc out
@@ -61,6 +62,8 @@ check "a WARNING in the kernel log fails a command that exits 0" 121 'WARNING: h
 	--timeout 120 -- bash -c 'echo "<4>WARNING: harness selftest fake warning" > /dev/kmsg; exit 0'
 check "a guest that resets without reporting a status is a failure" 122 'did not report a status' \
 	--timeout 120 -- bash -c 'sync; echo b > /proc/sysrq-trigger; sleep 30'
+check "a guest with fewer CPUs than --smp is a failure" 123 'brought up 1 CPU' \
+	--timeout 120 --smp 2 --append maxcpus=1 -- true
 echo "# harness selftest: $((n - fails))/$n ok in $(( $(date +%s) - T0 ))s (results $top)"
 [ "$fails" = 0 ]
 }
