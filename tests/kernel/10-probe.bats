@@ -97,7 +97,7 @@ setup_file() {
 	if [[ $KERNEL_INHERIT == 1 ]]; then
 		run -0 --separate-stderr "$MLOCK" --mode kernel "$KT" report C
 		assert_kt_locked C
-		assert_kt_state C "$STATE_LOCKED_ONLY"
+		assert_kt_state C "$STATE_EXEC_KEEP"
 		assert_equal "$stderr" ""
 	else
 		run -125 --separate-stderr "$MLOCK" --mode kernel "$KT" report C

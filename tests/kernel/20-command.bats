@@ -18,13 +18,13 @@ teardown() {
 	kill_bg "${BG_PIDS[@]}"
 }
 
-@test "mlock --mode kernel: the command is locked and resident, its state is cleared" {
+@test "mlock --mode kernel: the command is locked and resident, with exec_keep only" {
 	require_inherit
 	require_mlock
 	run -0 "$MLOCK" --mode kernel "$KT" report C map buf 2048 region buf R
 	assert_kt_locked C
 	assert_kt C lf_vmas 0
-	assert_kt_state C "$STATE_LOCKED_ONLY"
+	assert_kt_state C "$STATE_EXEC_KEEP"
 	# the inherited MCL_FUTURE locks and populates new memory
 	assert_kt R lo 1
 	assert_kt R lf 0
@@ -51,7 +51,7 @@ teardown() {
 	local vmlck
 	vmlck=$(kt_num SCRIPT vmlck)
 	((vmlck > 0)) || fail "#! script not locked: $(kt_line SCRIPT)"
-	assert_kt_state SCRIPT "$STATE_LOCKED_ONLY"
+	assert_kt_state SCRIPT "$STATE_EXEC_KEEP"
 	assert_kt SCRIPTSUB vmlck 0
 	run -0 "$MLOCK" --mode kernel -r "$script"
 	vmlck=$(kt_num SCRIPTSUB vmlck)
@@ -66,7 +66,7 @@ teardown() {
 		map buf 4096 rss buf BEFORE fill buf rss buf AFTER
 	assert_kt_locked C
 	assert_equal "lf_vmas=$(kt_num C lf_vmas)" "lf_vmas=$(kt_num C lo_vmas)"
-	assert_kt_state C "future=1 onfault=1 inherit=0 recursive=0 exec_keep=0"
+	assert_kt_state C "future=1 onfault=1 inherit=0 recursive=0 exec_keep=1"
 	assert_kt BEFORE lo 1
 	assert_kt BEFORE lf 1
 	local rss
@@ -81,14 +81,14 @@ teardown() {
 	require_mlock
 	run -0 "$MLOCK" --mode kernel "$KT" report C fork report F fork report FF
 	assert_kt_locked C
-	assert_kt_state C "$STATE_LOCKED_ONLY"
+	assert_kt_state C "$STATE_EXEC_KEEP"
 	assert_kt_unlocked F
 	assert_kt_state F "$STATE_NONE"
 	assert_kt_unlocked FF
 	assert_kt_state FF "$STATE_NONE"
 }
 
-@test "non-recursive: what the command execs, directly or after fork, is not locked" {
+@test "non-recursive: what the command execs itself is locked, what its fork child execs is not" {
 	require_inherit
 	require_mlock
 	run -0 "$MLOCK" --mode kernel "$KT" report C fork exec "$KT" report FE
@@ -96,10 +96,13 @@ teardown() {
 	assert_kt_unlocked FE
 	assert_kt_state FE "$STATE_NONE"
 
-	run -0 "$MLOCK" --mode kernel "$KT" report C exec "$KT" report CE
+	run -0 "$MLOCK" --mode kernel "$KT" report C exec "$KT" report CE \
+		exec "$KT" report CEE
 	assert_kt_locked C
-	assert_kt_unlocked CE
-	assert_kt_state CE "$STATE_NONE"
+	assert_kt_locked CE
+	assert_kt_state CE "$STATE_EXEC_KEEP"
+	assert_kt_locked CEE
+	assert_kt_state CEE "$STATE_EXEC_KEEP"
 }
 
 # A bash script reporting itself (SH), subshells (SUB, SUBSUB), external
@@ -123,7 +126,7 @@ EOF
 	local vmlck l
 	vmlck=$(kt_num SH vmlck)
 	((vmlck > 0)) || fail "bash not locked: $(kt_line SH)"
-	assert_kt_state SH "$STATE_LOCKED_ONLY"
+	assert_kt_state SH "$STATE_EXEC_KEEP"
 	for l in SUB SUBSUB BASH2 BASH2SUB; do
 		assert_kt "$l" vmlck 0
 		assert_kt_state "$l" "$STATE_NONE"
@@ -245,7 +248,7 @@ start_paused() {
 	assert_line "future=1"
 	assert_line "inherit=0"
 	assert_line "recursive=0"
-	assert_line "exec_keep=0"
+	assert_line "exec_keep=1"
 
 	start_paused --mode kernel "$KT" fork
 	local child

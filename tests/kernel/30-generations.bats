@@ -10,8 +10,6 @@ setup_file() {
 	kt_setup_file
 }
 
-STATE_EXEC_KEEP="future=1 onfault=0 inherit=0 recursive=0 exec_keep=1"
-
 @test "P mlockall(CURRENT|FUTURE|INHERIT): fork child C is locked with exec_keep only, C's fork child G is not" {
 	require_inherit
 	run -0 "$KT" mlockall current,future,inherit report P \
@@ -24,26 +22,34 @@ STATE_EXEC_KEEP="future=1 onfault=0 inherit=0 recursive=0 exec_keep=1"
 	assert_kt_state G "$STATE_NONE"
 }
 
-@test "C exec: C' is locked with its state cleared; C' fork child is not locked" {
+@test "C exec: C' and C'' are locked with exec_keep only; C' fork child is not locked" {
 	require_inherit
 	run -0 "$KT" mlockall current,future,inherit \
 		fork exec "$KT" report C2 fork report C2F
 	assert_kt_locked C2
-	assert_kt_state C2 "$STATE_LOCKED_ONLY"
+	assert_kt_state C2 "$STATE_EXEC_KEEP"
 	assert_kt_unlocked C2F
 	assert_kt_state C2F "$STATE_NONE"
+	run -0 "$KT" mlockall current,future,inherit \
+		fork exec "$KT" exec "$KT" report C3
+	assert_kt_locked C3
+	assert_kt_state C3 "$STATE_EXEC_KEEP"
 }
 
-@test "P exec: P' is locked with its state cleared; P' fork child and P' exec are not locked" {
+@test "P exec: P' and P'' are locked with exec_keep only; P' fork child and its exec are not" {
 	require_inherit
 	run -0 "$KT" mlockall current,future,inherit exec "$KT" report P2 \
 		fork report P2F exec "$KT" report P2FE
 	assert_kt_locked P2
-	assert_kt_state P2 "$STATE_LOCKED_ONLY"
+	assert_kt_state P2 "$STATE_EXEC_KEEP"
 	assert_kt_unlocked P2F
 	assert_kt_state P2F "$STATE_NONE"
 	assert_kt_unlocked P2FE
 	assert_kt_state P2FE "$STATE_NONE"
+	run -0 "$KT" mlockall current,future,inherit exec "$KT" exec "$KT" \
+		report P3
+	assert_kt_locked P3
+	assert_kt_state P3 "$STATE_EXEC_KEEP"
 }
 
 @test "an inherit state set by mlockall(FUTURE|INHERIT) without CURRENT still locks the next exec" {
@@ -52,7 +58,7 @@ STATE_EXEC_KEEP="future=1 onfault=0 inherit=0 recursive=0 exec_keep=1"
 	assert_kt_unlocked P	# nothing was mapped after the call
 	assert_kt_state P "future=1 onfault=0 inherit=1 recursive=0 exec_keep=*"
 	assert_kt_locked P2
-	assert_kt_state P2 "$STATE_LOCKED_ONLY"
+	assert_kt_state P2 "$STATE_EXEC_KEEP"
 }
 
 @test "RECURSIVE: every descendant, by any chain of fork and exec, is locked with the same state" {
@@ -128,7 +134,7 @@ STATE_EXEC_KEEP="future=1 onfault=0 inherit=0 recursive=0 exec_keep=1"
 	assert_kt_locked C
 	assert_kt_state C "$STATE_EXEC_KEEP"
 	assert_kt_locked D
-	assert_kt_state D "$STATE_LOCKED_ONLY"
+	assert_kt_state D "$STATE_EXEC_KEEP"
 	assert_kt_unlocked E
 	assert_kt_state E "$STATE_NONE"
 }
@@ -169,11 +175,11 @@ STATE_EXEC_KEEP="future=1 onfault=0 inherit=0 recursive=0 exec_keep=1"
 
 @test "posix_spawn (vfork + exec) children are locked like fork + exec ones; the parent's state is untouched" {
 	require_inherit
-	# non-recursive INHERIT: the spawned program is locked, state none
+	# non-recursive INHERIT: the spawned program is locked, exec_keep only
 	run -0 "$KT" mlockall current,future,inherit report P \
 		spawn "$KT" report S fork report SF \; report P2
 	assert_kt_locked S
-	assert_kt_state S "$STATE_LOCKED_ONLY"
+	assert_kt_state S "$STATE_EXEC_KEEP"
 	assert_kt_unlocked SF
 	assert_kt_state SF "$STATE_NONE"
 	# the vfork child's exec must not have changed the shared old mm
@@ -196,7 +202,7 @@ STATE_EXEC_KEEP="future=1 onfault=0 inherit=0 recursive=0 exec_keep=1"
 	assert_kt_unlocked S
 	assert_kt_state S "$STATE_NONE"
 	assert_kt_locked P
-	assert_kt_state P "$STATE_LOCKED_ONLY"
+	assert_kt_state P "$STATE_EXEC_KEEP"
 }
 
 @test "Mlocked in /proc/meminfo is back to its starting value and the kernel log is clean" {

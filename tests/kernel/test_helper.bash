@@ -174,6 +174,8 @@ assert_kt_matches() {
 
 STATE_NONE="future=0 onfault=0 inherit=0 recursive=0 exec_keep=0"
 STATE_LOCKED_ONLY="future=1 onfault=0 inherit=0 recursive=0 exec_keep=0"
+# a process that stays locked through its own execs (SEMANTICS 4, version 2)
+STATE_EXEC_KEEP="future=1 onfault=0 inherit=0 recursive=0 exec_keep=1"
 STATE_RECURSIVE="future=1 onfault=0 inherit=1 recursive=1 exec_keep=*"
 
 # A bash function printing "LABEL pid=... vmlck=... <Mlockall fields>" for

@@ -450,6 +450,7 @@ void model_exec(struct model *m)
 		m->state = 0;
 		return;
 	}
+	/* Version 2: the process stays locked through its own execs. */
 	if (!(m->state & ST_RECURSIVE))
-		m->state = 0;
+		m->state = ST_EXEC_KEEP;
 }
