@@ -36,6 +36,7 @@
 #endif
 
 #include "mlock-flags.h"
+#include "mlock-procstat.h"
 
 #ifndef PKGLIBDIR
 # define PKGLIBDIR "/usr/local/lib/mlock-inherit"
@@ -456,7 +457,8 @@ static void setup_preload(const struct mlock_ctl *ctl, const char *cmd)
 	const char *lib = getenv("MLOCK_PRELOAD");
 	const char *old = getenv("LD_PRELOAD");
 	char libpath[PATH_MAX], target[PATH_MAX], what[PATH_MAX] = "";
-	char setting[64];
+	char setting[128], startstr[32] = "";
+	unsigned long long start;
 	char *preload;
 
 	if (!lib || !*lib)
@@ -504,10 +506,20 @@ static void setup_preload(const struct mlock_ctl *ctl, const char *cmd)
 		}
 	}
 
-	snprintf(setting, sizeof(setting), "%s%s%s",
+	/*
+	 * The setting names this process, which becomes the command: the
+	 * PID survives exec, and so does the start time, which tells it
+	 * from a later process with the same PID.  The library locks (and
+	 * is strict) only in the named process in once mode, and is strict
+	 * only there in recursive mode (SEMANTICS section 8).
+	 */
+	if (self_starttime(&start) == 0)
+		snprintf(startstr, sizeof(startstr), ",start=%llu", start);
+	snprintf(setting, sizeof(setting), "%s%s%s,pid=%d%s",
 		 ctl->recursive ? "recursive" : "once",
 		 ctl->onfault ? ",onfault" : "",
-		 ctl->best_effort ? "" : ",strict");
+		 ctl->best_effort ? "" : ",strict",
+		 (int)getpid(), startstr);
 
 	if (old && *old) {
 		size_t len = strlen(libpath) + strlen(old) + 2;

@@ -50,9 +50,15 @@ load test_helper
 	assert_unlocked vmlck_kb
 }
 
-@test "the command itself sees no trace of the fallback in its environment" {
+@test "the command keeps the setting, naming its own PID; its children see no trace" {
 	skip_if_kernel_mode
-	run -0 "$MLOCK" -q sh -c 'echo "preload=${LD_PRELOAD-unset}"; echo "setting=${MLOCK_INHERIT_PRELOAD-unset}"'
-	assert_line "preload=unset"
-	assert_line "setting=unset"
+	# the command keeps both, so that the programs it execs stay locked
+	# (SEMANTICS section 5); a child removes them in its constructor
+	run -0 "$MLOCK" -q sh -c 'echo "pid=$$"; echo "preload=${LD_PRELOAD-unset}"; echo "setting=${MLOCK_INHERIT_PRELOAD-unset}"
+		sh -c '\''echo "child_preload=${LD_PRELOAD-unset}"; echo "child_setting=${MLOCK_INHERIT_PRELOAD-unset}"'\'
+	pid=$(field pid)
+	assert_line "preload=$(realpath "$MLOCK_PRELOAD")"
+	assert_line --regexp "^setting=once,strict,pid=$pid(,start=[0-9]+)?\$"
+	assert_line "child_preload=unset"
+	assert_line "child_setting=unset"
 }

@@ -51,8 +51,10 @@ load test_helper
 
 @test "-r: children get the setting without 'strict' and keep LD_PRELOAD" {
 	skip_if_kernel_mode
-	run -0 "$MLOCK" -q -r sh -c 'sh -c "echo setting=\$MLOCK_INHERIT_PRELOAD; echo preload=\$LD_PRELOAD"'
-	assert_line "setting=recursive"
+	run -0 "$MLOCK" -q -r sh -c 'echo "pid=$$"; sh -c "echo setting=\$MLOCK_INHERIT_PRELOAD; echo preload=\$LD_PRELOAD"'
+	pid=$(field pid)
+	# still naming the command: only there would "strict" apply
+	assert_line --regexp "^setting=recursive,pid=$pid(,start=[0-9]+)?\$"
 	assert_line "preload=$(realpath "$MLOCK_PRELOAD")"
 }
 

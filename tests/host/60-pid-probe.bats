@@ -58,7 +58,7 @@ start_bg() {
 		assert_line --regexp '^  Mlockall: future=1 '
 	else
 		assert_line --partial "Mlockall: (no such line: kernel lacks MCL_INHERIT"
-		assert_line "  fallback: library mapped; setting at exec: once,strict"
+		assert_line --regexp "^  fallback: library mapped; setting at exec: once,strict,pid=$bg_pid(,start=[0-9]+)?\$"
 	fi
 }
 
@@ -80,7 +80,7 @@ start_bg() {
 		assert_line "kernel_mlockall=no"
 		refute_line --regexp '^future='
 		assert_line "preload_mapped=1"
-		assert_line "preload_setting=recursive,strict"
+		assert_line --regexp "^preload_setting=recursive,strict,pid=$bg_pid(,start=[0-9]+)?\$"
 	fi
 }
 

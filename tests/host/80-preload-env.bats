@@ -17,7 +17,12 @@ true'
 
 @test "a pre-existing LD_PRELOAD entry is kept and loaded (once mode)" {
 	skip_if_kernel_mode
+	# the command keeps the library first; its child keeps the rest
 	LD_PRELOAD=$MLOCK_TESTMARK run -0 "$MLOCK" -q sh -c "$show_env"
+	assert_line "preload=$(realpath "$MLOCK_PRELOAD"):$MLOCK_TESTMARK"
+	assert_line "mark-mapped"
+	assert_line "lib-mapped"
+	LD_PRELOAD=$MLOCK_TESTMARK run -0 "$MLOCK" -q sh -c 'sh -c "$0"' "$show_env"
 	assert_line "preload=$MLOCK_TESTMARK"
 	assert_line "mark-mapped"
 	assert_line "lib-mapped"
@@ -35,7 +40,8 @@ true'
 	skip_if_kernel_mode
 	libc=$(ldd /bin/sh | awk '/libc.so/ { print $3 }')
 	[[ -e $libc ]] || skip "cannot find libc of /bin/sh"
-	LD_PRELOAD="$MLOCK_TESTMARK $libc" run -0 "$MLOCK" -q sh -c "$show_env"
+	# seen by a child of the command, which removes the library's entry
+	LD_PRELOAD="$MLOCK_TESTMARK $libc" run -0 "$MLOCK" -q sh -c 'sh -c "$0"' "$show_env"
 	assert_line "preload=$MLOCK_TESTMARK:$libc"
 	assert_line "mark-mapped"
 }
