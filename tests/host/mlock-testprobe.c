@@ -8,6 +8,8 @@
  *	fork-exec CMD...	fork, exec CMD in the child, wait
  *	vfork-exec CMD...	vfork, exec CMD in the child, wait
  *	spawn CMD...		posix_spawnp CMD, wait
+ *				(these three then print "spawner_vmlck_kb=N",
+ *				the VmLck of the probe itself)
  *	map PAGES		mmap PAGES anonymous pages after start-up and
  *				print residency before/after touching them and
  *				the VmFlags of the mapping (lk, lf)
@@ -62,6 +64,15 @@ static int wait_child(pid_t pid)
 	if (WIFEXITED(st))
 		return WEXITSTATUS(st);
 	return 128 + WTERMSIG(st);
+}
+
+/* wait for the exec'd child, then report the probe's own VmLck */
+static int wait_spawned(pid_t pid)
+{
+	int ret = wait_child(pid);
+
+	printf("spawner_vmlck_kb=%ld\n", vmlck_kb());
+	return ret;
 }
 
 static size_t resident(unsigned char *p, size_t pages, size_t psz)
@@ -133,7 +144,7 @@ int main(int argc, char **argv)
 			execvp(argv[2], argv + 2);
 			err(127, "%s", argv[2]);
 		}
-		return wait_child(pid);
+		return wait_spawned(pid);
 	}
 	if (strcmp(cmd, "vfork-exec") == 0 && argc > 2) {
 		fflush(stdout);
@@ -144,7 +155,7 @@ int main(int argc, char **argv)
 			execvp(argv[2], argv + 2);
 			_exit(127);
 		}
-		return wait_child(pid);
+		return wait_spawned(pid);
 	}
 	if (strcmp(cmd, "spawn") == 0 && argc > 2) {
 		int e;
@@ -155,7 +166,7 @@ int main(int argc, char **argv)
 			errno = e;
 			err(2, "posix_spawnp %s", argv[2]);
 		}
-		return wait_child(pid);
+		return wait_spawned(pid);
 	}
 	if (strcmp(cmd, "map") == 0 && argc == 3) {
 		size_t pages = strtoul(argv[2], NULL, 10);
