@@ -6,9 +6,12 @@
  * LD_PRELOAD value.  The constructor is not called here (it would
  * mlockall() the fuzzer); hostile.c runs it for real in /bin/true.
  *
- * Properties: parse_setting accepts exactly one scope; after
- * strip_preload no LD_PRELOAD entry names the library and the other
- * entries keep their order.
+ * Properties: parse_setting accepts exactly one scope, a pid= only in
+ * 1..INT_MAX and a start= only with a pid=; an accepted setting printed
+ * by format_setting parses back to the same; after strip_preload no
+ * LD_PRELOAD entry names the library and the other entries keep their
+ * order.  stat_starttime (mlock-procstat.h) also reads the setting as if
+ * it were a /proc/PID/stat line, for its robustness alone.
  */
 #include "../../../mlock-cmd/mlock-preload.c"
 
@@ -53,10 +56,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(preload, nul + 1, plen);
 	preload[plen] = '\0';
 
-	if (parse_setting(setting, &st) == 0 && !strstr(setting, "once") &&
-	    !st.recursive) {
-		fprintf(stderr, "accepted '%s' without a scope\n", setting);
-		abort();
+	if (parse_setting(setting, &st) == 0) {
+		struct setting back;
+		char buf[SETTING_MAX];
+
+		if (!strstr(setting, "once") && !st.recursive) {
+			fprintf(stderr, "accepted '%s' without a scope\n", setting);
+			abort();
+		}
+		if ((st.has_pid && st.pid <= 0) || (st.has_start && !st.has_pid)) {
+			fprintf(stderr, "accepted '%s': pid %d, start without pid\n",
+				setting, (int)st.pid);
+			abort();
+		}
+		if (st.has_pid &&
+		    (format_setting(buf, sizeof(buf), &st, 1) < 0 ||
+		     parse_setting(buf, &back) < 0 ||
+		     memcmp(&st, &back, sizeof(st)) != 0)) {
+			fprintf(stderr, "'%s' does not parse back from '%s'\n",
+				setting, buf);
+			abort();
+		}
+	}
+	{
+		unsigned long long start;
+
+		(void)stat_starttime(setting, &start);
 	}
 
 	if (dladdr((void *)strip_preload, &info) && info.dli_fname)

@@ -204,6 +204,8 @@ int main(int argc, char **argv)
 	static const char *const setw[] = {
 		"once", "recursive", "onfault", "strict", "ONCE", "once ",
 		"re", "recursive\n", "", "on", "once,recursive",
+		"pid=1", "pid=", "pid=0", "start=1", "pid=2147483648",
+		"start=18446744073709551616",
 	};
 	static const char *const optw[] = {
 		"-r", "-f", "-l", "--limit", "-m", "--mode", "-q", "-p", "--pid",
