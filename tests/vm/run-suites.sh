@@ -6,7 +6,8 @@
 # failure or guest crash.
 #
 # usage: tests/vm/run-suites.sh <6.12|6.1> [--vanilla] [--config NAME]
-#            [--results DIR] [--timeout SECS] [--mem SIZE] [--quiet]
+#            [--tree DIR] [--results DIR] [--timeout SECS] [--mem SIZE]
+#            [--smp N] [--quiet]
 #
 #   --vanilla        Debian's kernel without patches/linux-<ver>/ (the
 #                    kernel-mode tests must then skip: "kernel lacks
@@ -14,10 +15,14 @@
 #                    patched build is run if that build exists, to prove it
 #                    detects the missing feature
 #   --config NAME    extra kconfig fragment (see build-kernel.sh)
+#   --tree DIR       build and boot a prepared kernel tree (a scratch git
+#                    tree with the series being worked on; see
+#                    build-kernel.sh --tree)
 #   --results DIR    results dir (default ${MLOCK_INHERIT_CACHE:-/var/tmp/mlock-inherit}/results/suites-<ver>-<mode>-<time>)
 #   --timeout SECS   guest wall-clock limit (default 3000); each suite in the
 #                    guest gets half of it (MLOCK_GUEST_SUITE_TIMEOUT overrides)
 #   --mem SIZE       guest memory (default 2G)
+#   --smp N          guest CPUs (default 2)
 #   --quiet          print only the summary, not every TAP file
 set -euo pipefail
 # (the body is a function so that editing this file while it runs is safe)
@@ -31,13 +36,15 @@ usage() {
 	sed -n '/^# usage:/,/^#   --quiet/p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
-ver= vanilla=0 results= tmo=3000 mem=2G quiet=0
+ver= vanilla=0 results= tmo=3000 mem=2G smp=2 quiet=0
 bkargs=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	6.12|6.1) ver=$1 ;;
 	--vanilla) vanilla=1; bkargs+=(--vanilla) ;;
 	--config) [ $# -ge 2 ] || usage; bkargs+=(--config "$2"); shift ;;
+	--tree) [ $# -ge 2 ] || usage; bkargs+=(--tree "$2"); shift ;;
+	--smp) [ $# -ge 2 ] || usage; smp=$2; shift ;;
 	--results) [ $# -ge 2 ] || usage; results=$2; shift ;;
 	--timeout) [ $# -ge 2 ] || usage; tmo=$2; shift ;;
 	--mem) [ $# -ge 2 ] || usage; mem=$2; shift ;;
@@ -78,7 +85,7 @@ fi
 mkdir -p "$results"
 echo "run-suites: booting $bz; results in $results" >&2
 set +e
-"$here/run-guest.sh" --kernel "$bz" --mem "$mem" --timeout "$tmo" --results "$results" \
+"$here/run-guest.sh" --kernel "$bz" --mem "$mem" --smp "$smp" --timeout "$tmo" --results "$results" \
 	"${genv[@]}" -- "$here/guest-suites.sh"
 grc=$?
 set -e
