@@ -49,6 +49,13 @@ enum {
 	EXIT_ENOENT = 127,		/* command not found */
 };
 
+/* what lock_kernel() decided */
+enum lock_result {
+	LOCK_KERNEL,		/* the kernel flags are in effect */
+	LOCK_FALLBACK,		/* use the LD_PRELOAD fallback */
+	LOCK_NONE,		/* run the command unlocked (--best-effort) */
+};
+
 /* probe results */
 enum {
 	PROBE_SUPPORTED = 0,
@@ -555,21 +562,20 @@ static int kernel_flags(const struct mlock_ctl *ctl)
 	       (ctl->onfault ? MCL_ONFAULT : 0);
 }
 
-/* 0: kernel flags in effect; 1: use the fallback; 2: run unlocked */
-static int lock_kernel(const struct mlock_ctl *ctl)
+static enum lock_result lock_kernel(const struct mlock_ctl *ctl)
 {
 	if (ctl->mode == MODE_PRELOAD)
-		return 1;
+		return LOCK_FALLBACK;
 	if (sys_mlockall(kernel_flags(ctl)) == 0) {
 		if (ctl->verbose)
 			warnx("kernel mode: mlockall(MCL_FUTURE|MCL_INHERIT%s%s)",
 			      ctl->recursive ? "|MCL_RECURSIVE" : "",
 			      ctl->onfault ? "|MCL_ONFAULT" : "");
-		return 0;
+		return LOCK_KERNEL;
 	}
 	if (errno != EINVAL) {
 		lock_failed(ctl, errno);
-		return 2;
+		return LOCK_NONE;
 	}
 	if (ctl->mode == MODE_KERNEL) {
 		warnx("kernel lacks MCL_INHERIT (needs the mlock-inherit patch "
@@ -580,12 +586,12 @@ static int lock_kernel(const struct mlock_ctl *ctl)
 		if (!ctl->best_effort)
 			exit(EXIT_CANCELED);
 		warnx("running the command unlocked (--best-effort)");
-		return 2;
+		return LOCK_NONE;
 	}
 	if (!ctl->quiet)
 		warnx("kernel lacks MCL_INHERIT; using the LD_PRELOAD fallback: "
 		      "%s (-q silences this notice)", fallback_limits);
-	return 1;
+	return LOCK_FALLBACK;
 }
 
 static int probe(const struct mlock_ctl *ctl)
@@ -793,7 +799,8 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct mlock_ctl ctl = { .mode = MODE_AUTO, .pid = 0 };
-	int c, how;
+	enum lock_result how;
+	int c;
 
 	atexit(close_stdout);
 
@@ -891,7 +898,7 @@ int main(int argc, char **argv)
 		set_limit(&ctl);
 
 	how = lock_kernel(&ctl);
-	if (how == 1)
+	if (how == LOCK_FALLBACK)
 		setup_preload(&ctl, argv[0]);
 
 	fflush(stdout);
