@@ -75,7 +75,38 @@ enum target_kind {
 	TARGET_SECURE,		/* setuid/setgid/file caps: ld.so ignores LD_PRELOAD */
 };
 
+/* options seen on the command line, for the exclusion rules */
+enum {
+	SEEN_RECURSIVE = 1 << 0,
+	SEEN_ONFAULT = 1 << 1,
+	SEEN_LIMIT = 1 << 2,
+	SEEN_MODE = 1 << 3,
+	SEEN_BEST_EFFORT = 1 << 4,
+	SEEN_QUIET = 1 << 5,
+	SEEN_PID = 1 << 6,
+	SEEN_OUTPUT = 1 << 7,
+	SEEN_PROBE = 1 << 8,
+	SEEN_TREE = 1 << 9,
+};
+
+static const struct {
+	unsigned int bit;
+	const char *name;
+} seen_names[] = {
+	{ SEEN_RECURSIVE, "--recursive" },
+	{ SEEN_ONFAULT, "--on-fault" },
+	{ SEEN_LIMIT, "--limit" },
+	{ SEEN_MODE, "--mode" },
+	{ SEEN_BEST_EFFORT, "--best-effort" },
+	{ SEEN_QUIET, "--quiet" },
+	{ SEEN_PID, "--pid" },
+	{ SEEN_OUTPUT, "--output" },
+	{ SEEN_PROBE, "--probe" },
+	{ SEEN_TREE, "--tree" },
+};
+
 struct mlock_ctl {
+	unsigned int seen;		/* SEEN_* */
 	enum mode mode;
 	unsigned int recursive:1,
 		     onfault:1,
@@ -777,6 +808,75 @@ static int show_pid(const struct mlock_ctl *ctl)
 	return EXIT_SUCCESS;
 }
 
+static const char *seen_name(unsigned int bit)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(seen_names) / sizeof(*seen_names); i++)
+		if (seen_names[i].bit == bit)
+			return seen_names[i].name;
+	return "?";
+}
+
+/*
+ * Options that make no sense together, in the manner of util-linux's
+ * err_exclusive_options(): "mutually exclusive arguments: A B", why,
+ * and exit 125.  The first rule that matches is reported.
+ */
+static void check_exclusive(const struct mlock_ctl *ctl)
+{
+	static const struct {
+		unsigned int with;	/* this option ... */
+		unsigned int refused;	/* ... refuses each of these */
+		const char *why;
+	} rules[] = {
+		{ SEEN_PID, SEEN_PROBE, NULL },
+		{ SEEN_PID, SEEN_RECURSIVE | SEEN_ONFAULT | SEEN_LIMIT |
+			    SEEN_MODE | SEEN_BEST_EFFORT | SEEN_QUIET,
+		  "--pid only reports on running processes; the other option "
+		  "applies to a command run by mlock" },
+		{ SEEN_PROBE, SEEN_RECURSIVE | SEEN_ONFAULT | SEEN_LIMIT |
+			      SEEN_MODE | SEEN_BEST_EFFORT | SEEN_OUTPUT |
+			      SEEN_TREE,
+		  "--probe only asks the kernel whether it accepts "
+		  "MCL_INHERIT" },
+	};
+	static const struct {
+		unsigned int opt, needs;
+	} requires[] = {
+		{ SEEN_OUTPUT, SEEN_PID },
+		{ SEEN_TREE, SEEN_PID },
+	};
+	size_t i;
+	unsigned int b;
+
+	for (i = 0; i < sizeof(rules) / sizeof(*rules); i++) {
+		if (!(ctl->seen & rules[i].with))
+			continue;
+		for (b = 1; b <= SEEN_TREE; b <<= 1) {
+			if (!(ctl->seen & rules[i].refused & b))
+				continue;
+			if (rules[i].why)
+				warnx("mutually exclusive arguments: %s %s (%s)",
+				      seen_name(b), seen_name(rules[i].with),
+				      rules[i].why);
+			else
+				warnx("mutually exclusive arguments: %s %s",
+				      seen_name(rules[i].with), seen_name(b));
+			errtryhelp();
+		}
+	}
+	for (i = 0; i < sizeof(requires) / sizeof(*requires); i++) {
+		if ((ctl->seen & requires[i].opt) &&
+		    !(ctl->seen & requires[i].needs)) {
+			warnx("%s is only meaningful with %s",
+			      seen_name(requires[i].opt),
+			      seen_name(requires[i].needs));
+			errtryhelp();
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	enum {
@@ -808,12 +908,15 @@ int main(int argc, char **argv)
 				NULL)) != -1) {
 		switch (c) {
 		case 'r':
+			ctl.seen |= SEEN_RECURSIVE;
 			ctl.recursive = 1;
 			break;
 		case 'f':
+			ctl.seen |= SEEN_ONFAULT;
 			ctl.onfault = 1;
 			break;
 		case 'l':
+			ctl.seen |= SEEN_LIMIT;
 			if (parse_size(optarg, &ctl.limit) < 0)
 				errx(EXIT_CANCELED, "invalid --limit value '%s': "
 				     "expected a byte count with an optional K, M, "
@@ -822,6 +925,7 @@ int main(int argc, char **argv)
 			ctl.have_limit = 1;
 			break;
 		case 'm':
+			ctl.seen |= SEEN_MODE;
 			if (strcmp(optarg, "auto") == 0)
 				ctl.mode = MODE_AUTO;
 			else if (strcmp(optarg, "kernel") == 0)
@@ -833,15 +937,18 @@ int main(int argc, char **argv)
 				     "auto, kernel or preload", optarg);
 			break;
 		case OPT_BEST_EFFORT:
+			ctl.seen |= SEEN_BEST_EFFORT;
 			ctl.best_effort = 1;
 			break;
 		case 'q':
+			ctl.seen |= SEEN_QUIET;
 			ctl.quiet = 1;
 			break;
 		case 'p': {
 			char *end;
 			long v;
 
+			ctl.seen |= SEEN_PID;
 			errno = 0;
 			v = strtol(optarg, &end, 10);
 			if (errno || end == optarg || *end || v <= 0 || v > INT_MAX)
@@ -851,6 +958,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		case 'o':
+			ctl.seen |= SEEN_OUTPUT;
 			if (strcmp(optarg, "raw") == 0)
 				ctl.raw = 1;
 			else if (strcmp(optarg, "human") == 0)
@@ -860,6 +968,7 @@ int main(int argc, char **argv)
 				     "expected human or raw", optarg);
 			break;
 		case OPT_PROBE:
+			ctl.seen |= SEEN_PROBE;
 			ctl.probe = 1;
 			break;
 		case 'v':
@@ -877,11 +986,8 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 
+	check_exclusive(&ctl);
 	if (ctl.probe || ctl.pid) {
-		if (ctl.probe && ctl.pid) {
-			warnx("--probe and --pid cannot be combined");
-			errtryhelp();
-		}
 		if (argc > 0) {
 			warnx("no command is run with %s", ctl.probe ? "--probe"
 								      : "--pid");

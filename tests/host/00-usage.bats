@@ -73,7 +73,7 @@ load test_helper
 	run -125 "$MLOCK" --pid $$ true
 	assert_output --partial "no command is run with --pid"
 	run -125 "$MLOCK" --probe --pid $$
-	assert_output --partial "cannot be combined"
+	assert_output --partial "mutually exclusive arguments: --pid --probe"
 }
 
 @test "the fallback is announced once on stderr, and -q silences it" {
