@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <elf.h>
 #include <err.h>
 #include <errno.h>
@@ -60,6 +61,12 @@ enum lock_result {
 enum {
 	PROBE_SUPPORTED = 0,
 	PROBE_MISSING = 1,
+};
+
+/* --pid --tree results */
+enum {
+	TREE_ALL_LOCKED = 0,
+	TREE_NOT_LOCKED = 1,
 };
 
 enum mode {
@@ -115,9 +122,11 @@ struct mlock_ctl {
 		     verbose:1,
 		     raw:1,
 		     probe:1,
-		     have_limit:1;
+		     have_limit:1,
+		     tree:1;
 	rlim_t limit;
-	pid_t pid;
+	pid_t *pids;			/* --pid */
+	size_t npids, pids_size;
 };
 
 /*
@@ -146,7 +155,7 @@ static void __attribute__((__noreturn__)) usage(void)
 
 	fputs("Usage:\n"
 	      " mlock [options] [--] <command> [<argument>...]\n"
-	      " mlock -p <pid> [--output=raw]\n"
+	      " mlock -p <pid>... [--tree] [--output=raw]\n"
 	      " mlock --probe\n", out);
 	fputs("\nRun a command with its memory locked (mlockall) and, with -r, the\n"
 	      "memory of all its descendants.\n", out);
@@ -159,7 +168,11 @@ static void __attribute__((__noreturn__)) usage(void)
 	      "     --best-effort     warn and run the command unlocked when locking\n"
 	      "                         is impossible (default: fail with 125)\n"
 	      " -q, --quiet           do not announce the LD_PRELOAD fallback\n"
-	      " -p, --pid <pid>       show the lock state of a running process\n"
+	      " -p, --pid <pid>...    show the lock state of running processes and a\n"
+	      "                         verdict for each: locked, partial, unlocked or\n"
+	      "                         unknown; repeat -p or give \"1 2\" or 1,2 (pidof)\n"
+	      "     --tree            with --pid: each process and all its descendants,\n"
+	      "                         then a summary line\n"
 	      " -o, --output <fmt>    --pid output: human (default) or raw (key=value)\n"
 	      "     --probe           exit 0 if the kernel accepts MCL_INHERIT, 1 if not\n"
 	      " -v, --verbose         say what is being done\n"
@@ -173,7 +186,9 @@ static void __attribute__((__noreturn__)) usage(void)
 	      "  126  if the command is found but cannot be invoked\n"
 	      "  127  if the command cannot be found\n"
 	      "  -    the exit status of the command otherwise\n"
-	      "  --probe: 0 if the kernel accepts MCL_INHERIT, 1 if it does not\n",
+	      "  --probe: 0 if the kernel accepts MCL_INHERIT, 1 if it does not\n"
+	      "  --pid: 0 if every process was read, 125 if one was not;\n"
+	      "         with --tree: 0 if all are locked, 1 if any is not\n",
 	      out);
 	fputs("\nFor more details see mlock(1).\n", out);
 	exit(EXIT_SUCCESS);
@@ -722,90 +737,584 @@ static const char *const mlockall_keys[] = {
 	"future", "onfault", "inherit", "recursive", "exec_keep",
 };
 
-static int show_pid(const struct mlock_ctl *ctl)
+#define NR_MLOCKALL_KEYS (sizeof(mlockall_keys) / sizeof(*mlockall_keys))
+
+enum verdict {
+	VERDICT_LOCKED,		/* all lockable memory locked, and new memory will be */
+	VERDICT_PARTIAL,	/* some locked, or locked now but not new memory */
+	VERDICT_UNLOCKED,	/* nothing locked */
+	VERDICT_UNKNOWN,	/* cannot tell (no memory, unreadable) */
+};
+
+static const char *const verdict_names[] = {
+	[VERDICT_LOCKED] = "locked",
+	[VERDICT_PARTIAL] = "partial",
+	[VERDICT_UNLOCKED] = "unlocked",
+	[VERDICT_UNKNOWN] = "unknown",
+};
+
+/* What /proc says about one process. */
+struct proc_info {
+	pid_t pid, ppid;
+	char name[256];
+	char vmlck[64];			/* VmLck as shown, "none" without an mm */
+	int have_vm;			/* VmLck/VmSize lines present */
+	unsigned long vmlck_kb, vmsize_kb;
+	int have_mla;			/* kernel Mlockall: line present */
+	char mla[256];
+	int mla_val[NR_MLOCKALL_KEYS];	/* future, onfault, inherit, ... */
+	int mapped;			/* fallback library mapped: 0, 1, -1 unknown */
+	int env_known, has_setting;
+	char setting[128];
+	int smaps_known;		/* the counts below are valid */
+	unsigned long lockable_kb, locked_kb;
+	unsigned int nr_lockable, nr_locked;
+	char unlocked_map[96];		/* first lockable mapping not locked */
+	enum verdict verdict;
+	char reason[512];
+};
+
+/* the value of key in an Mlockall: line ("future=1 onfault=0 ..."), or 0 */
+static int mla_value(const char *mla, const char *key)
 {
-	char *status, *env, *maps;
-	char name[256] = "?", vmlck[64] = "", mla[256], setting[128];
-	int have_mla, mapped = 0, env_known, has_setting = 0;
+	size_t klen = strlen(key);
+	const char *p = mla;
+
+	while ((p = strstr(p, key)) != NULL) {
+		if ((p == mla || p[-1] == ' ' || p[-1] == '\t') && p[klen] == '=')
+			return atoi(p + klen + 1);
+		p += klen;
+	}
+	return 0;
+}
+
+/*
+ * Could mlockall() lock this mapping?  The kernel skips VM_IO, VM_PFNMAP,
+ * VM_DONTEXPAND, VM_MIXEDMAP, hugetlb, VM_DROPPABLE and the gate area
+ * (mlock_fixup()); smaps shows them as io, pf, de, mm, ht, dp, [vsyscall].
+ */
+static int smaps_lockable(const char *flags, const char *name)
+{
+	static const char *const skip[] = { "io", "pf", "de", "mm", "ht", "dp" };
+	size_t i;
+
+	if (strcmp(name, "[vsyscall]") == 0)
+		return 0;
+	for (i = 0; i < sizeof(skip) / sizeof(*skip); i++) {
+		const char *p = flags;
+
+		while ((p = strstr(p, skip[i])) != NULL) {
+			if ((p == flags || p[-1] == ' ') &&
+			    (p[2] == ' ' || p[2] == '\0' || p[2] == '\n'))
+				return 0;
+			p += 2;
+		}
+	}
+	return 1;
+}
+
+static int smaps_has_flag(const char *flags, const char *flag)
+{
+	const char *p = flags;
+
+	while ((p = strstr(p, flag)) != NULL) {
+		if ((p == flags || p[-1] == ' ') &&
+		    (p[2] == ' ' || p[2] == '\0' || p[2] == '\n'))
+			return 1;
+		p += 2;
+	}
+	return 0;
+}
+
+/* Count lockable and locked mappings from /proc/PID/smaps text. */
+static void parse_smaps(struct proc_info *pi, char *smaps)
+{
+	unsigned long long start = 0, end = 0;
+	char name[96] = "";
+	char *line = smaps;
+
+	while (line && *line) {
+		char *eol = strchr(line, '\n');
+		char *sp = strchr(line, ' ');
+
+		if (eol)
+			*eol = '\0';
+		if (sp && sp > line && sp[-1] != ':') {
+			/* "start-end perms offset dev inode [path]" */
+			int off = 0;
+
+			if (sscanf(line, "%llx-%llx %*s %*s %*s %*s %n", &start,
+				   &end, &off) >= 2 && off > 0) {
+				const char *path = line + off;
+
+				while (*path == ' ')
+					path++;
+				if (*path)
+					snprintf(name, sizeof(name), "%s", path);
+				else
+					snprintf(name, sizeof(name), "%llx-%llx",
+						 start, end);
+			} else {
+				start = end = 0;
+			}
+		} else if (strncmp(line, "VmFlags:", 8) == 0 && end > start) {
+			unsigned long kb = (unsigned long)((end - start) / 1024);
+
+			if (smaps_lockable(line + 8, name)) {
+				pi->nr_lockable++;
+				pi->lockable_kb += kb;
+				if (smaps_has_flag(line + 8, "lo")) {
+					pi->nr_locked++;
+					pi->locked_kb += kb;
+				} else if (!pi->unlocked_map[0]) {
+					snprintf(pi->unlocked_map,
+						 sizeof(pi->unlocked_map), "%s",
+						 name);
+				}
+			}
+			start = end = 0;
+		}
+		line = eol ? eol + 1 : NULL;
+	}
+}
+
+/* ppid from /proc/PID/stat ("pid (comm) S ppid ..."; comm may hold ")") */
+static pid_t stat_ppid(pid_t pid)
+{
+	char *stat = read_proc(pid, "stat", NULL);
+	char *p;
+	int ppid = 0;
+
+	if (!stat)
+		return -1;
+	p = strrchr(stat, ')');
+	if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
+		ppid = -1;
+	free(stat);
+	return (pid_t)ppid;
+}
+
+/* Read what /proc shows of pid; -1 with errno when there is no such process. */
+static int gather_proc(pid_t pid, struct proc_info *pi)
+{
+	char *status, *env, *maps, num[64];
 	size_t envlen = 0, i;
 
-	status = read_proc(ctl->pid, "status", NULL);
-	if (!status) {
-		if (errno == ENOENT)
-			errx(EXIT_CANCELED, "no process with PID %d", (int)ctl->pid);
-		err(EXIT_CANCELED, "cannot read /proc/%d/status", (int)ctl->pid);
+	memset(pi, 0, sizeof(*pi));
+	pi->pid = pid;
+	snprintf(pi->name, sizeof(pi->name), "?");
+	status = read_proc(pid, "status", NULL);
+	if (!status)
+		return -1;
+	status_field(status, "Name", pi->name, sizeof(pi->name));
+	if (status_field(status, "VmLck", pi->vmlck, sizeof(pi->vmlck))) {
+		pi->have_vm = 1;
+		sscanf(pi->vmlck, "%lu", &pi->vmlck_kb);
+		if (status_field(status, "VmSize", num, sizeof(num)))
+			sscanf(num, "%lu", &pi->vmsize_kb);
+	} else {
+		snprintf(pi->vmlck, sizeof(pi->vmlck), "none");	/* kernel thread, zombie */
 	}
-	status_field(status, "Name", name, sizeof(name));
-	if (!status_field(status, "VmLck", vmlck, sizeof(vmlck)))
-		snprintf(vmlck, sizeof(vmlck), "none");	/* kernel thread, zombie */
-	have_mla = status_field(status, "Mlockall", mla, sizeof(mla)) != NULL;
+	if (status_field(status, "PPid", num, sizeof(num)))
+		pi->ppid = (pid_t)atoi(num);
+	pi->have_mla = status_field(status, "Mlockall", pi->mla,
+				    sizeof(pi->mla)) != NULL;
+	if (pi->have_mla)
+		for (i = 0; i < NR_MLOCKALL_KEYS; i++)
+			pi->mla_val[i] = mla_value(pi->mla, mlockall_keys[i]);
 	free(status);
 
-	maps = read_proc(ctl->pid, "maps", NULL);
-	if (!maps)
-		mapped = -1;	/* another user's process */
-	if (maps) {
-		mapped = strstr(maps, "/" MLOCK_PRELOAD_NAME "\n") != NULL;
+	maps = read_proc(pid, "smaps", NULL);
+	if (!maps) {
+		pi->mapped = -1;	/* another user's process */
+	} else {
+		pi->mapped = strstr(maps, "/" MLOCK_PRELOAD_NAME "\n") != NULL;
+		pi->smaps_known = 1;
+		parse_smaps(pi, maps);
 		free(maps);
 	}
 
-	setting[0] = '\0';
-	env = read_proc(ctl->pid, "environ", &envlen);
-	env_known = env != NULL;
+	env = read_proc(pid, "environ", &envlen);
+	pi->env_known = env != NULL;
 	if (env) {
 		static const char key[] = MLOCK_SETTING_ENV "=";
 		char *p;
 
 		for (p = env; p < env + envlen; p += strlen(p) + 1) {
 			if (strncmp(p, key, sizeof(key) - 1) == 0) {
-				snprintf(setting, sizeof(setting), "%s",
+				snprintf(pi->setting, sizeof(pi->setting), "%s",
 					 p + sizeof(key) - 1);
-				has_setting = 1;
+				pi->has_setting = 1;
 			}
 		}
 		free(env);
 	}
+	return 0;
+}
 
-	if (ctl->raw) {
-		unsigned long kb = 0;
+/*
+ * The verdict from what gather_proc() read; no /proc access here.
+ *
+ * Current memory: smaps says which lockable mappings are locked (lo);
+ * without smaps (another user's process) only VmLck == 0 is conclusive.
+ * New memory: in kernel mode the Mlockall: line's future bit; in
+ * fallback mode MCL_FUTURE is invisible, and the library being mapped
+ * proves nothing (a once-mode command's forked children map it unlocked),
+ * so the current state decides.
+ */
+static void judge(struct proc_info *pi)
+{
+	enum { NONE, SOME, ALL, UNREADABLE } now;
+	char maps[256] = "", fb[192] = "";
+	int future = pi->have_mla && pi->mla_val[0];
+	size_t n;
 
-		sscanf(vmlck, "%lu", &kb);
-		printf("pid=%d\ncomm=%s\nvmlck_kb=%lu\n", (int)ctl->pid, name, kb);
-		printf("kernel_mlockall=%s\n", have_mla ? "yes" : "no");
-		if (have_mla) {
-			for (i = 0; i < sizeof(mlockall_keys) / sizeof(*mlockall_keys); i++) {
-				char pat[32], *p;
-				int v = 0;
-
-				snprintf(pat, sizeof(pat), "%s=", mlockall_keys[i]);
-				p = strstr(mla, pat);
-				if (p && (p == mla || p[-1] == ' ' || p[-1] == '\t'))
-					v = atoi(p + strlen(pat));
-				printf("%s=%d\n", mlockall_keys[i], v);
-			}
-		}
-		if (mapped < 0)
-			printf("preload_mapped=unknown\n");
+	if (!pi->have_vm) {
+		pi->verdict = VERDICT_UNKNOWN;
+		snprintf(pi->reason, sizeof(pi->reason),
+			 "no memory: kernel thread or zombie");
+		return;
+	}
+	if (pi->smaps_known) {
+		if (pi->nr_locked == 0)
+			now = NONE;
+		else if (pi->nr_locked == pi->nr_lockable)
+			now = ALL;
 		else
-			printf("preload_mapped=%d\n", mapped);
-		printf("preload_setting=%s\n", env_known ?
-		       (has_setting ? setting : "none") : "unknown");
-		return EXIT_SUCCESS;
+			now = SOME;
+		if (now == ALL)
+			snprintf(maps, sizeof(maps),
+				 "all %u lockable mappings locked (%lu kB)",
+				 pi->nr_lockable, pi->locked_kb);
+		else if (now == SOME)
+			snprintf(maps, sizeof(maps),
+				 "%u of %u lockable mappings locked (%lu of "
+				 "%lu kB), first not locked: %s", pi->nr_locked,
+				 pi->nr_lockable, pi->locked_kb,
+				 pi->lockable_kb, pi->unlocked_map);
+		else
+			snprintf(maps, sizeof(maps),
+				 "none of %u mappings locked (VmLck %lu kB)",
+				 pi->nr_lockable, pi->vmlck_kb);
+	} else {
+		now = pi->vmlck_kb == 0 ? NONE : UNREADABLE;
+		snprintf(maps, sizeof(maps), "VmLck %lu of VmSize %lu kB%s",
+			 pi->vmlck_kb, pi->vmsize_kb, now == NONE ? "" :
+			 ", mappings not readable (another user's process?)");
 	}
 
-	printf("pid %d (%s)\n", (int)ctl->pid, name);
-	printf("  VmLck:    %s\n", vmlck);
-	if (have_mla)
-		printf("  Mlockall: %s\n", mla);
+	if (pi->have_mla) {
+		const char *what = "mlockall";
+
+		if (pi->mla_val[2] && pi->mla_val[3])
+			what = "mlockall, inherited by all descendants";
+		else if (pi->mla_val[2])
+			what = "mlockall, inherited by the next generation";
+		if (future)
+			snprintf(fb, sizeof(fb), "kernel: %s, MCL_FUTURE%s",
+				 what, pi->mla_val[1] ? "|MCL_ONFAULT" : "");
+		else
+			snprintf(fb, sizeof(fb),
+				 "kernel: no MCL_FUTURE, new memory is not locked");
+	} else if (pi->mapped > 0) {
+		snprintf(fb, sizeof(fb),
+			 "fallback library mapped, setting at exec %s",
+			 !pi->env_known ? "unknown" :
+			 pi->has_setting ? pi->setting : "none");
+	} else if (pi->mapped == 0) {
+		snprintf(fb, sizeof(fb), "no fallback library");
+	} else {
+		snprintf(fb, sizeof(fb), "fallback library unknown");
+	}
+
+	switch (now) {
+	case ALL:
+		pi->verdict = !pi->have_mla || future ? VERDICT_LOCKED :
+							 VERDICT_PARTIAL;
+		break;
+	case SOME:
+		pi->verdict = VERDICT_PARTIAL;
+		break;
+	case NONE:
+		pi->verdict = future ? VERDICT_PARTIAL : VERDICT_UNLOCKED;
+		break;
+	case UNREADABLE:
+		pi->verdict = pi->have_mla && !future ? VERDICT_PARTIAL :
+							 VERDICT_UNKNOWN;
+		break;
+	}
+	n = (size_t)snprintf(pi->reason, sizeof(pi->reason), "%s; %s", maps, fb);
+	if (n < sizeof(pi->reason) && now == NONE && pi->mapped > 0 &&
+	    !pi->have_mla)
+		snprintf(pi->reason + n, sizeof(pi->reason) - n,
+			 ": forked by a once-mode command, lock failed, or "
+			 "munlockall()");
+	else if (n < sizeof(pi->reason) && now == ALL && pi->mapped == 0 &&
+		 !pi->have_mla)
+		snprintf(pi->reason + n, sizeof(pi->reason) - n,
+			 ": locked by the program itself");
+}
+
+static void print_raw(const struct proc_info *pi)
+{
+	size_t i;
+
+	printf("pid=%d\nppid=%d\ncomm=%s\nvmlck_kb=%lu\n", (int)pi->pid,
+	       (int)pi->ppid, pi->name, pi->vmlck_kb);
+	printf("kernel_mlockall=%s\n", pi->have_mla ? "yes" : "no");
+	if (pi->have_mla)
+		for (i = 0; i < NR_MLOCKALL_KEYS; i++)
+			printf("%s=%d\n", mlockall_keys[i], pi->mla_val[i]);
+	if (pi->mapped < 0)
+		printf("preload_mapped=unknown\n");
+	else
+		printf("preload_mapped=%d\n", pi->mapped);
+	printf("preload_setting=%s\n", pi->env_known ?
+	       (pi->has_setting ? pi->setting : "none") : "unknown");
+	if (pi->smaps_known)
+		printf("lockable_kb=%lu\nlocked_kb=%lu\n", pi->lockable_kb,
+		       pi->locked_kb);
+	else
+		printf("lockable_kb=unknown\nlocked_kb=unknown\n");
+	printf("verdict=%s\nverdict_reason=%s\n", verdict_names[pi->verdict],
+	       pi->reason);
+}
+
+static void print_human(const struct proc_info *pi)
+{
+	printf("pid %d (%s)\n", (int)pi->pid, pi->name);
+	printf("  VmLck:    %s\n", pi->vmlck);
+	if (pi->have_mla)
+		printf("  Mlockall: %s\n", pi->mla);
 	else
 		printf("  Mlockall: (no such line: kernel lacks MCL_INHERIT, "
 		       "i.e. the mlock-inherit series)\n");
 	printf("  fallback: library %s; setting at exec: %s\n",
-	       mapped < 0 ? "unknown (maps not readable)" :
-	       mapped ? "mapped" : "not mapped",
-	       !env_known ? "unknown (environ not readable)" :
-	       has_setting ? setting : "none");
-	return EXIT_SUCCESS;
+	       pi->mapped < 0 ? "unknown (maps not readable)" :
+	       pi->mapped ? "mapped" : "not mapped",
+	       !pi->env_known ? "unknown (environ not readable)" :
+	       pi->has_setting ? pi->setting : "none");
+	printf("  verdict:  %s (%s)\n", verdict_names[pi->verdict], pi->reason);
+}
+
+/* --tree: every process with its parent, from one scan of /proc */
+struct proc_link {
+	pid_t pid, ppid;
+	unsigned int shown:1;
+};
+
+struct tree_ctx {
+	const struct mlock_ctl *ctl;
+	struct proc_link *procs;
+	size_t nprocs;
+	unsigned int nr_locked, nr_not;
+	char *why;			/* "pid comm verdict, ..." */
+	size_t whylen, whysize;
+	unsigned int nr_why;
+};
+
+static int cmp_link(const void *a, const void *b)
+{
+	const struct proc_link *x = a, *y = b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+static void scan_procs(struct tree_ctx *t)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	size_t size = 0;
+
+	if (!d)
+		err(EXIT_CANCELED, "cannot read /proc");
+	while ((de = readdir(d)) != NULL) {
+		char *end;
+		long v = strtol(de->d_name, &end, 10);
+		pid_t ppid;
+
+		if (*end || v <= 0 || v > INT_MAX)
+			continue;
+		ppid = stat_ppid((pid_t)v);
+		if (ppid < 0)
+			continue;	/* gone */
+		if (t->nprocs == size) {
+			struct proc_link *n;
+
+			size = size ? size * 2 : 256;
+			n = realloc(t->procs, size * sizeof(*n));
+			if (!n)
+				err(EXIT_CANCELED, "cannot list processes");
+			t->procs = n;
+		}
+		t->procs[t->nprocs].pid = (pid_t)v;
+		t->procs[t->nprocs].ppid = ppid;
+		t->procs[t->nprocs].shown = 0;
+		t->nprocs++;
+	}
+	closedir(d);
+	if (t->nprocs)
+		qsort(t->procs, t->nprocs, sizeof(*t->procs), cmp_link);
+}
+
+static void add_why(struct tree_ctx *t, const struct proc_info *pi)
+{
+	char item[320];
+	int n;
+
+	if (++t->nr_why > 20)
+		return;		/* the count says how many in all */
+	n = snprintf(item, sizeof(item), "%s%d %s %s", t->whylen ? ", " : "",
+		     (int)pi->pid, pi->name, verdict_names[pi->verdict]);
+	if (n < 0)
+		return;
+	if (t->whylen + (size_t)n + 1 > t->whysize) {
+		size_t size = (t->whysize + n + 1) * 2;
+		char *w = realloc(t->why, size);
+
+		if (!w)
+			return;
+		t->why = w;
+		t->whysize = size;
+	}
+	memcpy(t->why + t->whylen, item, (size_t)n + 1);
+	t->whylen += (size_t)n;
+}
+
+static void show_tree_node(struct tree_ctx *t, size_t idx, unsigned int depth)
+{
+	struct proc_info pi;
+	size_t i;
+
+	t->procs[idx].shown = 1;
+	if (gather_proc(t->procs[idx].pid, &pi) == 0) {
+		judge(&pi);
+		if (t->ctl->raw) {
+			print_raw(&pi);
+			printf("depth=%u\n\n", depth);
+		} else {
+			printf("%*s%d %s: %s, VmLck %s (%s)\n", (int)(2 * depth),
+			       "", (int)pi.pid, pi.name,
+			       verdict_names[pi.verdict], pi.vmlck, pi.reason);
+		}
+		if (pi.verdict == VERDICT_LOCKED) {
+			t->nr_locked++;
+		} else {
+			t->nr_not++;
+			add_why(t, &pi);
+		}
+	}
+	if (depth >= 4096)
+		return;
+	for (i = 0; i < t->nprocs; i++)
+		if (t->procs[i].ppid == t->procs[idx].pid && !t->procs[i].shown)
+			show_tree_node(t, i, depth + 1);
+}
+
+static int show_tree(const struct mlock_ctl *ctl)
+{
+	struct tree_ctx t = { .ctl = ctl };
+	int missing = 0;
+	size_t i, j;
+
+	scan_procs(&t);
+	for (i = 0; i < ctl->npids; i++) {
+		for (j = 0; j < t.nprocs; j++)
+			if (t.procs[j].pid == ctl->pids[i])
+				break;
+		if (j == t.nprocs) {
+			warnx("no process with PID %d", (int)ctl->pids[i]);
+			missing = 1;
+			continue;
+		}
+		if (!t.procs[j].shown)
+			show_tree_node(&t, j, 0);
+	}
+	if (t.nr_locked + t.nr_not) {
+		if (ctl->raw)
+			printf("locked_count=%u\nnot_locked_count=%u\n",
+			       t.nr_locked, t.nr_not);
+		else if (t.nr_not)
+			printf("%u locked, %u not locked: %s%s\n", t.nr_locked,
+			       t.nr_not, t.why ? t.why : "",
+			       t.nr_why > 20 ? ", ..." : "");
+		else
+			printf("%u locked, 0 not locked\n", t.nr_locked);
+	}
+	free(t.why);
+	free(t.procs);
+	if (missing)
+		return EXIT_CANCELED;
+	return t.nr_not ? TREE_NOT_LOCKED : TREE_ALL_LOCKED;
+}
+
+static int show_pids(const struct mlock_ctl *ctl)
+{
+	struct proc_info pi;
+	int ret = EXIT_SUCCESS;
+	size_t i;
+
+	if (ctl->tree)
+		return show_tree(ctl);
+	for (i = 0; i < ctl->npids; i++) {
+		if (gather_proc(ctl->pids[i], &pi) != 0) {
+			if (errno == ENOENT || errno == ESRCH)
+				warnx("no process with PID %d", (int)ctl->pids[i]);
+			else
+				warn("cannot read /proc/%d/status",
+				     (int)ctl->pids[i]);
+			ret = EXIT_CANCELED;
+			continue;
+		}
+		judge(&pi);
+		if (i)
+			putchar('\n');
+		if (ctl->raw)
+			print_raw(&pi);
+		else
+			print_human(&pi);
+	}
+	return ret;
+}
+
+/* Add the PIDs of one -p argument: "1", "1 2" or "1,2" (pidof output). */
+static void add_pids(struct mlock_ctl *ctl, const char *arg)
+{
+	const char *p = arg;
+	int any = 0;
+
+	for (;;) {
+		char tok[32], *end;
+		size_t len;
+		long v;
+
+		p += strspn(p, " \t\n,");
+		if (!*p)
+			break;
+		len = strcspn(p, " \t\n,");
+		snprintf(tok, sizeof(tok), "%.*s", (int)(len < 31 ? len : 31), p);
+		errno = 0;
+		v = strtol(tok, &end, 10);
+		if (len >= sizeof(tok) || errno || end == tok || *end || v <= 0 ||
+		    v > INT_MAX)
+			errx(EXIT_CANCELED, "invalid PID '%.*s': expected a "
+			     "positive process ID", (int)len, p);
+		if (ctl->npids == ctl->pids_size) {
+			size_t size = ctl->pids_size ? ctl->pids_size * 2 : 8;
+			pid_t *n = realloc(ctl->pids, size * sizeof(*n));
+
+			if (!n)
+				err(EXIT_CANCELED, "cannot store PIDs");
+			ctl->pids = n;
+			ctl->pids_size = size;
+		}
+		ctl->pids[ctl->npids++] = (pid_t)v;
+		any = 1;
+		p += len;
+	}
+	if (!any)
+		errx(EXIT_CANCELED, "invalid PID '%s': expected a positive "
+		     "process ID", arg);
 }
 
 static const char *seen_name(unsigned int bit)
@@ -882,6 +1391,7 @@ int main(int argc, char **argv)
 	enum {
 		OPT_BEST_EFFORT = CHAR_MAX + 1,
 		OPT_PROBE,
+		OPT_TREE,
 	};
 	static const struct option longopts[] = {
 		{ "recursive",	 no_argument,	    NULL, 'r' },
@@ -893,12 +1403,13 @@ int main(int argc, char **argv)
 		{ "pid",	 required_argument, NULL, 'p' },
 		{ "output",	 required_argument, NULL, 'o' },
 		{ "probe",	 no_argument,	    NULL, OPT_PROBE },
+		{ "tree",	 no_argument,	    NULL, OPT_TREE },
 		{ "verbose",	 no_argument,	    NULL, 'v' },
 		{ "help",	 no_argument,	    NULL, 'h' },
 		{ "version",	 no_argument,	    NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct mlock_ctl ctl = { .mode = MODE_AUTO, .pid = 0 };
+	struct mlock_ctl ctl = { .mode = MODE_AUTO };
 	enum lock_result how;
 	int c;
 
@@ -944,19 +1455,14 @@ int main(int argc, char **argv)
 			ctl.seen |= SEEN_QUIET;
 			ctl.quiet = 1;
 			break;
-		case 'p': {
-			char *end;
-			long v;
-
+		case 'p':
 			ctl.seen |= SEEN_PID;
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || v <= 0 || v > INT_MAX)
-				errx(EXIT_CANCELED, "invalid PID '%s': expected a "
-				     "positive process ID", optarg);
-			ctl.pid = (pid_t)v;
+			add_pids(&ctl, optarg);
 			break;
-		}
+		case OPT_TREE:
+			ctl.seen |= SEEN_TREE;
+			ctl.tree = 1;
+			break;
 		case 'o':
 			ctl.seen |= SEEN_OUTPUT;
 			if (strcmp(optarg, "raw") == 0)
@@ -987,13 +1493,17 @@ int main(int argc, char **argv)
 	argv += optind;
 
 	check_exclusive(&ctl);
-	if (ctl.probe || ctl.pid) {
+	if (ctl.probe || ctl.npids) {
 		if (argc > 0) {
 			warnx("no command is run with %s", ctl.probe ? "--probe"
 								      : "--pid");
 			errtryhelp();
 		}
-		return ctl.probe ? probe(&ctl) : show_pid(&ctl);
+		if (ctl.probe)
+			return probe(&ctl);
+		c = show_pids(&ctl);
+		free(ctl.pids);
+		return c;
 	}
 	if (argc == 0) {
 		warnx("no command given");

@@ -9,7 +9,7 @@ load test_helper
 	assert_equal "$stderr" ""
 	assert_line --index 0 "Usage:"
 	for opt in --recursive --on-fault --limit --mode --best-effort \
-		   --quiet --pid --output --probe --verbose --help --version; do
+		   --quiet --pid --tree --output --probe --verbose --help --version; do
 		assert_output --partial -- "$opt"
 	done
 }

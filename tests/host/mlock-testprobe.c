@@ -13,6 +13,8 @@
  *	map PAGES		mmap PAGES anonymous pages after start-up and
  *				print residency before/after touching them and
  *				the VmFlags of the mapping (lk, lf)
+ *	lock-some SECONDS	mlock() 4 pages of a new 8-page mapping, print
+ *				"ready", then sleep (a partly locked process)
  *
  * The exit status is the child's for the exec-ing probes, 0 otherwise,
  * and 2 on any failure of the probe itself.
@@ -187,7 +189,23 @@ int main(int argc, char **argv)
 		printf("pages=%zu\n", pages);
 		return 0;
 	}
+	if (strcmp(cmd, "lock-some") == 0 && argc == 3) {
+		size_t psz = (size_t)sysconf(_SC_PAGESIZE);
+		unsigned char *p;
+
+		p = mmap(NULL, 8 * psz, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			err(2, "mmap");
+		if (mlock(p, 4 * psz) != 0)
+			err(2, "mlock");
+		printf("ready\n");
+		fflush(stdout);
+		sleep((unsigned int)strtoul(argv[2], NULL, 10));
+		return 0;
+	}
 	fprintf(stderr, "usage: mlock-testprobe vmlck|fork|map PAGES|"
-		"fork-exec CMD...|vfork-exec CMD...|spawn CMD...\n");
+		"fork-exec CMD...|vfork-exec CMD...|spawn CMD...|"
+		"lock-some SECONDS\n");
 	return 2;
 }
