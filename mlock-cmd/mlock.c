@@ -274,6 +274,41 @@ static int parse_size(const char *s, rlim_t *out)
 	return 0;
 }
 
+static char *read_proc(pid_t pid, const char *file, size_t *len);
+static char *status_field(char *status, const char *key, char *out, size_t len);
+
+#define CAP_IPC_LOCK_BIT 14
+
+/* Is capability bit set in the "Cap...:" hex mask of our status? */
+static int self_cap(char *status, const char *key, unsigned int bit)
+{
+	char v[32];
+
+	if (!status_field(status, key, v, sizeof(v)))
+		return 0;
+	return (strtoull(v, NULL, 16) >> bit) & 1;
+}
+
+/*
+ * Will the command have CAP_IPC_LOCK, which lets it lock without regard
+ * to RLIMIT_MEMLOCK?  An exec keeps an effective capability only as an
+ * ambient one, or for root (which gets its bounding set back).
+ */
+static int ipc_lock_after_exec(void)
+{
+	char *status = read_proc(getpid(), "status", NULL);
+	int r = 0;
+
+	if (!status)
+		return 0;
+	if (self_cap(status, "CapEff", CAP_IPC_LOCK_BIT) &&
+	    (self_cap(status, "CapAmb", CAP_IPC_LOCK_BIT) ||
+	     (geteuid() == 0 && self_cap(status, "CapBnd", CAP_IPC_LOCK_BIT))))
+		r = 1;
+	free(status);
+	return r;
+}
+
 static void set_limit(const struct mlock_ctl *ctl)
 {
 	struct rlimit rl;
@@ -290,6 +325,24 @@ static void set_limit(const struct mlock_ctl *ctl)
 		rl.rlim_cur = rl.rlim_max = ctl->limit;
 
 	if (setrlimit(RLIMIT_MEMLOCK, &rl) != 0) {
+		if (errno == EPERM && ipc_lock_after_exec()) {
+			/*
+			 * The limit does not bind a CAP_IPC_LOCK process:
+			 * go as far as the hard limit (for descendants that
+			 * drop the capability) and say so.
+			 */
+			if (getrlimit(RLIMIT_MEMLOCK, &rl) == 0) {
+				rl.rlim_cur = rl.rlim_max;
+				setrlimit(RLIMIT_MEMLOCK, &rl);
+			}
+			if (!ctl->quiet)
+				warnx("note: RLIMIT_MEMLOCK stays at its hard limit "
+				      "%s, not %s (raising a hard limit needs "
+				      "CAP_SYS_RESOURCE); the limit does not apply "
+				      "to the command, which has CAP_IPC_LOCK, only "
+				      "to descendants that drop it", hard, want);
+			return;
+		}
 		if (errno == EPERM)
 			errx(EXIT_CANCELED,
 			     "cannot set RLIMIT_MEMLOCK to %s: it is above the "
@@ -1317,6 +1370,36 @@ static void add_pids(struct mlock_ctl *ctl, const char *arg)
 		     "process ID", arg);
 }
 
+/*
+ * Before exec: the command will lock under a finite RLIMIT_MEMLOCK.  Say
+ * what counts against it, since the failures come later and elsewhere
+ * (mmap, malloc, pthread_create), and how to raise it.
+ */
+static void note_limit(const struct mlock_ctl *ctl)
+{
+	struct rlimit rl, st;
+	char soft[32], stack[32];
+
+	if (ctl->quiet || getrlimit(RLIMIT_MEMLOCK, &rl) != 0 ||
+	    rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur == 0 ||
+	    ipc_lock_after_exec())
+		return;
+	fmt_size(soft, sizeof(soft), rl.rlim_cur);
+	if (getrlimit(RLIMIT_STACK, &st) != 0)
+		st.rlim_cur = RLIM_INFINITY;
+	fmt_size(stack, sizeof(stack), st.rlim_cur);
+	warnx("note: RLIMIT_MEMLOCK is %s and the command will lack "
+	      "CAP_IPC_LOCK: all the memory it maps counts against the limit, "
+	      "shared libraries included, %s per thread stack ('ulimit -s'), "
+	      "and 64 MiB per extra malloc arena (MALLOC_ARENA_MAX bounds "
+	      "them); over it, mmap(), malloc() and pthread_create() fail, "
+	      "whatever --best-effort says; raise it with 'ulimit -l', "
+	      "systemd's LimitMEMLOCK=, 'mlock --limit SIZE', or give "
+	      "CAP_IPC_LOCK (AmbientCapabilities=CAP_IPC_LOCK) "
+	      "(-q silences this note)", soft,
+	      st.rlim_cur == RLIM_INFINITY ? "8 MiB or more" : stack);
+}
+
 static const char *seen_name(unsigned int bit)
 {
 	size_t i;
@@ -1434,6 +1517,14 @@ int main(int argc, char **argv)
 				     "G or T suffix (e.g. 64M), or 'unlimited'",
 				     optarg);
 			ctl.have_limit = 1;
+			/* a bare number: maybe meant as KiB, like ulimit -l */
+			if (optarg[strspn(optarg, "0123456789")] == '\0' &&
+			    ctl.limit > 0 && ctl.limit < 1024 * 1024)
+				warnx("warning: --limit %s means %s bytes: mlock "
+				      "counts bytes, while 'ulimit -l' and "
+				      "limits.conf count KiB; write %sK for "
+				      "%s KiB (a K, M or G suffix silences "
+				      "this)", optarg, optarg, optarg, optarg);
 			break;
 		case 'm':
 			ctl.seen |= SEEN_MODE;
@@ -1514,6 +1605,8 @@ int main(int argc, char **argv)
 		set_limit(&ctl);
 
 	how = lock_kernel(&ctl);
+	if (how != LOCK_NONE)
+		note_limit(&ctl);
 	if (how == LOCK_FALLBACK)
 		setup_preload(&ctl, argv[0]);
 
