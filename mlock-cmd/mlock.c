@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -555,6 +556,359 @@ static enum target_kind inspect_target(const char *path, char *what,
 	if (r == 0)
 		return TARGET_STATIC;
 	return r > 0 ? TARGET_OK : TARGET_UNKNOWN;
+}
+
+/*
+ * Target checks outside setup_preload(): the fallback library must be
+ * there, match the target's ELF class and machine, and the target must not
+ * be built with a sanitizer runtime.
+ */
+struct elf_id {
+	unsigned char class;		/* ELFCLASS32/64 */
+	unsigned int machine;		/* EM_* */
+};
+
+static int elf_identify(int fd, struct elf_id *id, unsigned char *hdr,
+			size_t *n)
+{
+	ssize_t r = pread(fd, hdr, 64, 0);
+	uint16_t m;
+
+	if (r < 20 || memcmp(hdr, ELFMAG, SELFMAG) != 0)
+		return -1;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (hdr[EI_DATA] != ELFDATA2LSB)
+		return -1;
+#else
+	if (hdr[EI_DATA] != ELFDATA2MSB)
+		return -1;
+#endif
+	memcpy(&m, hdr + 18, sizeof(m));	/* e_machine, same offset in both */
+	id->class = hdr[EI_CLASS];
+	id->machine = m;
+	*n = (size_t)r;
+	return 0;
+}
+
+static const char *elf_name(const struct elf_id *id, char *buf, size_t len)
+{
+	const char *m;
+
+	switch (id->machine) {
+	case EM_386:
+		m = "i386";
+		break;
+	case EM_X86_64:
+		m = id->class == ELFCLASS32 ? "x32" : "x86-64";
+		break;
+	case EM_ARM:
+		m = "arm";
+		break;
+	case EM_AARCH64:
+		m = "aarch64";
+		break;
+	default:
+		m = NULL;
+	}
+	if (m)
+		snprintf(buf, len, "%d-bit %s", id->class == ELFCLASS32 ? 32 : 64, m);
+	else
+		snprintf(buf, len, "%d-bit machine %u",
+			 id->class == ELFCLASS32 ? 32 : 64, id->machine);
+	return buf;
+}
+
+/* Section headers, 32 or 64 bit, as 64-bit values. */
+struct shdr {
+	uint32_t type, link;
+	uint64_t offset, size;
+};
+
+static int read_shdr(int fd, const unsigned char *hdr, unsigned int i,
+		     struct shdr *sh)
+{
+	if (hdr[EI_CLASS] == ELFCLASS64) {
+		Elf64_Ehdr eh;
+		Elf64_Shdr s;
+
+		memcpy(&eh, hdr, sizeof(eh));
+		if (eh.e_shentsize < sizeof(s) || pread(fd, &s, sizeof(s),
+		    (off_t)(eh.e_shoff + (uint64_t)i * eh.e_shentsize)) != sizeof(s))
+			return -1;
+		sh->type = s.sh_type;
+		sh->link = s.sh_link;
+		sh->offset = s.sh_offset;
+		sh->size = s.sh_size;
+	} else {
+		Elf32_Ehdr eh;
+		Elf32_Shdr s;
+
+		memcpy(&eh, hdr, sizeof(eh));
+		if (eh.e_shentsize < sizeof(s) || pread(fd, &s, sizeof(s),
+		    (off_t)(eh.e_shoff + (uint64_t)i * eh.e_shentsize)) != sizeof(s))
+			return -1;
+		sh->type = s.sh_type;
+		sh->link = s.sh_link;
+		sh->offset = s.sh_offset;
+		sh->size = s.sh_size;
+	}
+	return 0;
+}
+
+static unsigned int elf_shnum(const unsigned char *hdr)
+{
+	if (hdr[EI_CLASS] == ELFCLASS64) {
+		Elf64_Ehdr eh;
+
+		memcpy(&eh, hdr, sizeof(eh));
+		return eh.e_shoff ? eh.e_shnum : 0;
+	} else {
+		Elf32_Ehdr eh;
+
+		memcpy(&eh, hdr, sizeof(eh));
+		return eh.e_shoff ? eh.e_shnum : 0;
+	}
+}
+
+/*
+ * Is the program built with a sanitizer runtime?  Looks for the runtime
+ * among the DT_NEEDED names and for its init symbol (__asan_init, defined
+ * by clang's static runtime, referenced by gcc's instrumented code) in the
+ * dynamic string table.  Writes what it found to what; 1 yes, 0 no or
+ * cannot tell.
+ */
+static int elf_sanitizer(int fd, const unsigned char *hdr, char *what,
+			 size_t wlen)
+{
+	static const struct {
+		const char *needed, *init, *name;
+	} rt[] = {
+		{ "libasan.so", "__asan_init", "AddressSanitizer" },
+		{ "libclang_rt.asan", "__asan_init", "AddressSanitizer" },
+		{ "libhwasan.so", "__hwasan_init", "HWAddressSanitizer" },
+		{ "libtsan.so", "__tsan_init", "ThreadSanitizer" },
+		{ "libclang_rt.tsan", "__tsan_init", "ThreadSanitizer" },
+		{ NULL, "__msan_init", "MemorySanitizer" },
+	};
+	unsigned int i, shnum = elf_shnum(hdr);
+	struct shdr sh, str;
+	char *strtab = NULL;
+	int found = 0;
+	size_t k;
+
+	if (shnum == 0 || shnum > 65535)
+		return 0;
+	for (i = 0; i < shnum && !found; i++) {
+		if (read_shdr(fd, hdr, i, &sh) != 0)
+			return 0;
+		if (sh.type != SHT_DYNAMIC || sh.size > (1 << 20) ||
+		    read_shdr(fd, hdr, sh.link, &str) != 0 ||
+		    str.size == 0 || str.size > (64 << 20))
+			continue;
+		strtab = malloc(str.size + 1);
+		if (!strtab)
+			return 0;
+		if (pread(fd, strtab, str.size, (off_t)str.offset) !=
+		    (ssize_t)str.size) {
+			free(strtab);
+			return 0;
+		}
+		strtab[str.size] = '\0';
+
+		/* DT_NEEDED names */
+		{
+			size_t esz = hdr[EI_CLASS] == ELFCLASS64 ?
+				     sizeof(Elf64_Dyn) : sizeof(Elf32_Dyn);
+			uint64_t off;
+
+			for (off = 0; off + esz <= sh.size && !found; off += esz) {
+				uint64_t tag, val;
+
+				if (esz == sizeof(Elf64_Dyn)) {
+					Elf64_Dyn d;
+
+					if (pread(fd, &d, sizeof(d), (off_t)(sh.offset + off)) != sizeof(d))
+						break;
+					tag = (uint64_t)d.d_tag;
+					val = d.d_un.d_val;
+				} else {
+					Elf32_Dyn d;
+
+					if (pread(fd, &d, sizeof(d), (off_t)(sh.offset + off)) != sizeof(d))
+						break;
+					tag = (uint64_t)(uint32_t)d.d_tag;
+					val = d.d_un.d_val;
+				}
+				if (tag == DT_NULL)
+					break;
+				if (tag != DT_NEEDED || val >= str.size)
+					continue;
+				for (k = 0; k < sizeof(rt) / sizeof(*rt); k++) {
+					if (rt[k].needed &&
+					    strncmp(strtab + val, rt[k].needed,
+						    strlen(rt[k].needed)) == 0) {
+						snprintf(what, wlen, "%s, %s",
+							 rt[k].name, strtab + val);
+						found = 1;
+						break;
+					}
+				}
+			}
+		}
+		/* an init symbol among the dynamic symbol names */
+		for (k = 0; k < sizeof(rt) / sizeof(*rt) && !found; k++) {
+			size_t l = strlen(rt[k].init);
+			const char *p = strtab;
+
+			while (p < strtab + str.size) {
+				if (strncmp(p, rt[k].init, l) == 0 &&
+				    (p[l] == '\0' || p[l] == '_')) {
+					snprintf(what, wlen, "%s, runtime linked "
+						 "into the program", rt[k].name);
+					found = 1;
+					break;
+				}
+				p += strlen(p) + 1;
+			}
+		}
+		free(strtab);
+		strtab = NULL;
+	}
+	return found;
+}
+
+/* Follow "#!" like the kernel (4 levels) to the ELF file that runs. */
+static int open_final_elf(const char *path, char *final, size_t flen,
+			  int depth)
+{
+	char buf[256];
+	ssize_t n;
+	int fd;
+
+	if (depth > 4)
+		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n >= 2 && buf[0] == '#' && buf[1] == '!') {
+		char interp[PATH_MAX], *s = buf + 2, *e;
+
+		close(fd);
+		buf[n] = '\0';
+		while (*s == ' ' || *s == '\t')
+			s++;
+		e = s + strcspn(s, " \t\n");
+		if (e == s || (size_t)(e - s) >= sizeof(interp))
+			return -1;
+		memcpy(interp, s, e - s);
+		interp[e - s] = '\0';
+		return open_final_elf(interp, final, flen, depth + 1);
+	}
+	snprintf(final, flen, "%s", path);
+	return fd;
+}
+
+static const char *fallback_library(void)
+{
+	const char *lib = getenv("MLOCK_PRELOAD");
+
+	return lib && *lib ? lib : PKGLIBDIR "/" MLOCK_PRELOAD_NAME;
+}
+
+/*
+ * The fallback library is missing: say where it comes from.  (The
+ * library's path is resolved again, and used, by setup_preload().)
+ */
+static void check_library(void)
+{
+	const char *lib = fallback_library();
+
+	if (access(lib, R_OK) == 0)
+		return;
+	err(EXIT_CANCELED, "fallback library %s (%s; the LD_PRELOAD fallback "
+	    "needs it: 'make install' puts it in " PKGLIBDIR ", and in a "
+	    "build tree MLOCK_PRELOAD=\"$(scripts/preload-path.sh)\" points "
+	    "mlock at it)", lib, getenv("MLOCK_PRELOAD") &&
+	    *getenv("MLOCK_PRELOAD") ? "set by MLOCK_PRELOAD" :
+	    "the installed path");
+}
+
+/*
+ * Refuse what the fallback cannot lock before setup_preload(): a program
+ * of another ELF class or machine than the library (the loader ignores
+ * the library there and the program runs unlocked), and sanitizer builds
+ * (the runtime must be loaded first, intercepts mlockall() and maps
+ * terabytes of shadow memory).  In kernel mode, a sanitizer build is
+ * refused unless -f, since locking its shadow memory at once would try
+ * to populate it.  Returns 1 to run the command unlocked (--best-effort).
+ */
+static int check_target(const struct mlock_ctl *ctl, enum lock_result how,
+			const char *cmd)
+{
+	char target[PATH_MAX], final[PATH_MAX], san[128], a[64], b[64];
+	unsigned char hdr[64], lhdr[64];
+	struct elf_id tid, lid;
+	size_t n, ln;
+	int fd, lfd, r;
+
+	if (!find_command(cmd, target, sizeof(target)))
+		return 0;
+	fd = open_final_elf(target, final, sizeof(final), 0);
+	if (fd < 0)
+		return 0;
+	if (elf_identify(fd, &tid, hdr, &n) != 0 ||
+	    elf_has_interp(fd, hdr, n) != 1) {
+		close(fd);
+		return 0;	/* static or not ELF: setup_preload() decides */
+	}
+	if (how == LOCK_FALLBACK) {
+		lfd = open(fallback_library(), O_RDONLY | O_CLOEXEC);
+		if (lfd >= 0) {
+			r = elf_identify(lfd, &lid, lhdr, &ln);
+			close(lfd);
+			if (r == 0 && (lid.class != tid.class ||
+				       lid.machine != tid.machine)) {
+				close(fd);
+				warnx("%s is a %s program and the fallback "
+				      "library %s is %s: the loader would "
+				      "ignore the library and run the program "
+				      "unlocked; run it on a kernel with "
+				      "MCL_INHERIT, or point MLOCK_PRELOAD at a "
+				      "%s build of the library%s", final,
+				      elf_name(&tid, a, sizeof(a)),
+				      fallback_library(),
+				      elf_name(&lid, b, sizeof(b)), a,
+				      ctl->best_effort ? "" :
+				      "; --best-effort runs it unlocked");
+				goto refuse;
+			}
+		}
+	}
+	r = elf_sanitizer(fd, hdr, san, sizeof(san));
+	close(fd);
+	if (!r || (how == LOCK_KERNEL && ctl->onfault))
+		return 0;
+	if (how == LOCK_FALLBACK)
+		warnx("%s is built with a sanitizer (%s): the fallback cannot "
+		      "lock it (the runtime must come first, ahead of the "
+		      "fallback's LD_PRELOAD entry, and makes mlockall() a "
+		      "no-op); on a kernel with MCL_INHERIT use '--mode kernel "
+		      "-f' (on fault: the runtime's terabytes of shadow memory "
+		      "must not be populated)%s", final, san,
+		      ctl->best_effort ? "" : ", or --best-effort to run it "
+		      "unlocked");
+	else
+		warnx("%s is built with a sanitizer (%s): locking it at once "
+		      "would populate the runtime's terabytes of shadow "
+		      "memory; use -f (lock on fault)%s", final, san,
+		      ctl->best_effort ? "" : ", or --best-effort to run it "
+		      "unlocked");
+refuse:
+	if (!ctl->best_effort)
+		exit(EXIT_CANCELED);
+	warnx("running %s unlocked (--best-effort)", final);
+	return 1;
 }
 
 /* Put the library in front of LD_PRELOAD and the setting in the env. */
@@ -1605,6 +1959,13 @@ int main(int argc, char **argv)
 		set_limit(&ctl);
 
 	how = lock_kernel(&ctl);
+	if (how == LOCK_FALLBACK)
+		check_library();
+	if (how != LOCK_NONE && check_target(&ctl, how, argv[0])) {
+		if (how == LOCK_KERNEL)
+			sys_munlockall();	/* ends the inheritance state */
+		how = LOCK_NONE;
+	}
 	if (how != LOCK_NONE)
 		note_limit(&ctl);
 	if (how == LOCK_FALLBACK)
