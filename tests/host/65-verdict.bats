@@ -79,7 +79,7 @@ verdict_of() {	# verdict_of PID: the raw verdict of one process
 	skip_if_kernel_mode
 	start_bg "$MLOCK" -q sleep 60
 	run -0 "$MLOCK" -p "$bg_pid"
-	assert_line --regexp '^  verdict:  locked \(all [0-9]+ lockable mappings locked \([0-9]+ kB\); fallback library mapped, setting at exec once,strict\)$'
+	assert_line --regexp '^  verdict:  locked \(all [0-9]+ lockable mappings locked \([0-9]+ kB\); fallback library mapped, setting at exec once,strict,pid='"$bg_pid"',start=[0-9]+\)$'
 	run -0 "$MLOCK" -p "$bg_pid" -o raw
 	assert_line "verdict=locked"
 	assert_line --regexp '^verdict_reason=all [0-9]+ lockable mappings locked'
@@ -102,7 +102,8 @@ verdict_of() {	# verdict_of PID: the raw verdict of one process
 	[[ -n $child ]] || fail "no forked child of $bg_pid"
 	run -0 "$MLOCK" -p "$child" -o raw
 	assert_line "preload_mapped=1"
-	assert_line "preload_setting=once,strict"
+	# the setting names the command, not this child
+	assert_line --regexp "^preload_setting=once,strict,pid=$bg_pid,start=[0-9]+\$"
 	assert_line "vmlck_kb=0"
 	assert_line "verdict=unlocked"
 	assert_line --partial "forked by a once-mode command"
