@@ -34,6 +34,19 @@
  *                          matching lone ";" (nested spawns carry theirs),
  *                          wait for it, fail if it failed, else continue
  *                          after the ";"
+ *   vfork PATH [ARGS...] ; vfork() + execv() of PATH, like spawn
+ *   clone-vm PATH [ARGS...] ;
+ *                          clone(CLONE_VM) without CLONE_VFORK or
+ *                          CLONE_THREAD: the child shares this mm, on its
+ *                          own stack, until it execs PATH; like spawn
+ *   clone-vfork            clone(CLONE_VFORK) WITHOUT CLONE_VM: the child
+ *                          has its own mm (an ordinary fork child) and runs
+ *                          the remaining steps; the parent resumes when the
+ *                          child execs or exits, waits for it and exits with
+ *                          its status
+ *   thread-exec PATH [ARGS...]
+ *                          a second thread execv()s PATH (the process's own
+ *                          exec): the rest belongs to the new program
  *   rlimit-memlock KB      set RLIMIT_MEMLOCK (soft and hard) to KB KiB
  *   pause FILE             create FILE, then sleep until killed
  *   exit N                 exit with status N
@@ -61,6 +74,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +85,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -472,15 +489,11 @@ static const char *errname(int err)
 	}
 }
 
-static int do_fork(void)
+/* Wait for the child that runs the remaining steps; exit with its status. */
+static __attribute__((noreturn)) void exit_with_child(pid_t pid)
 {
 	int status;
-	pid_t pid = fork();
 
-	if (pid < 0)
-		die("fork: %s", strerror(errno));
-	if (pid == 0)
-		return 0;
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			die("waitpid: %s", strerror(errno));
@@ -490,6 +503,123 @@ static int do_fork(void)
 		exit(128 + WTERMSIG(status));
 	}
 	exit(WEXITSTATUS(status));
+}
+
+static int do_fork(void)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0)
+		return 0;
+	exit_with_child(pid);
+}
+
+/*
+ * clone(CLONE_VFORK) without CLONE_VM: the child gets its own copy of the mm
+ * (and of this stack), so it can return here and run the remaining steps;
+ * this thread sleeps until the child execs or exits.
+ */
+static void do_clone_vfork(void)
+{
+	long pid = syscall(SYS_clone, CLONE_VFORK | SIGCHLD, 0L, NULL, NULL,
+			   0L);
+
+	if (pid < 0)
+		die("clone(CLONE_VFORK): %s", strerror(errno));
+	if (pid == 0)
+		return;
+	exit_with_child((pid_t)pid);
+}
+
+/* A child that ran a command for spawn, vfork or clone-vm must succeed. */
+static void wait_ok(pid_t pid, const char *what)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			die("waitpid: %s", strerror(errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		die("%s failed (status 0x%x)", what, status);
+}
+
+static int opens_command(const char *step)
+{
+	return !strcmp(step, "spawn") || !strcmp(step, "vfork") ||
+	       !strcmp(step, "clone-vm");
+}
+
+/* The matching ";" of a child command: nested child commands carry theirs. */
+static int end_of_command(int argc, char **argv, int i)
+{
+	int j, depth = 1;
+
+	for (j = i + 1; j < argc; j++) {
+		if (opens_command(argv[j]))
+			depth++;
+		else if (!strcmp(argv[j], ";") && !--depth)
+			return j;
+	}
+	die("%s: no ';' ends the child's command", argv[i]);
+	return -1;
+}
+
+/* The child shares this mm and runs on this stack until it execs. */
+static void do_vfork(char **cmd)
+{
+	pid_t pid = vfork();
+
+	if (pid == 0) {
+		execv(cmd[0], cmd);
+		_exit(127);
+	}
+	if (pid < 0)
+		die("vfork: %s", strerror(errno));
+	wait_ok(pid, cmd[0]);
+}
+
+static char clone_stack[256 * 1024] __attribute__((aligned(64)));
+
+static int clone_vm_child(void *arg)
+{
+	char **cmd = arg;
+
+	execv(cmd[0], cmd);
+	_exit(127);
+}
+
+/* clone(CLONE_VM) without CLONE_VFORK or CLONE_THREAD: shares this mm. */
+static void do_clone_vm(char **cmd)
+{
+	pid_t pid = clone(clone_vm_child, clone_stack + sizeof(clone_stack),
+			  CLONE_VM | SIGCHLD, cmd);
+
+	if (pid < 0)
+		die("clone(CLONE_VM): %s", strerror(errno));
+	wait_ok(pid, cmd[0]);
+}
+
+static void *exec_thread(void *arg)
+{
+	char **cmd = arg;
+
+	execv(cmd[0], cmd);
+	die("execv %s from a second thread: %s", cmd[0], strerror(errno));
+	return NULL;
+}
+
+/* A second thread execs: the whole process becomes the new program. */
+static void do_thread_exec(char **cmd)
+{
+	pthread_t t;
+	int err = pthread_create(&t, NULL, exec_thread, cmd);
+
+	if (err)
+		die("pthread_create: %s", strerror(err));
+	pthread_join(t, NULL);
+	die("thread-exec: the exec'ing thread returned");
 }
 
 static void need(int argc, int i, int n, const char *step)
@@ -613,31 +743,34 @@ int main(int argc, char **argv)
 				die("setrlimit(RLIMIT_MEMLOCK, %s KiB): %s", argv[i],
 				    strerror(errno));
 		} else if (!strcmp(step, "spawn")) {
-			int j, depth = 1, status, err;
+			int j, err;
 			pid_t pid;
 
 			need(argc, i, 1, step);
-			/* the matching ";": nested spawns carry their own */
-			for (j = i + 1; j < argc; j++) {
-				if (!strcmp(argv[j], "spawn"))
-					depth++;
-				else if (!strcmp(argv[j], ";") && !--depth)
-					break;
-			}
-			if (j == argc)
-				die("spawn: no ';' ends the spawned command");
+			j = end_of_command(argc, argv, i);
 			argv[j] = NULL;
 			err = posix_spawn(&pid, argv[i + 1], NULL, NULL,
 					  &argv[i + 1], environ);
 			if (err)
 				die("posix_spawn %s: %s", argv[i + 1], strerror(err));
-			while (waitpid(pid, &status, 0) < 0)
-				if (errno != EINTR)
-					die("waitpid: %s", strerror(errno));
-			if (!WIFEXITED(status) || WEXITSTATUS(status))
-				die("spawned %s failed (status 0x%x)", argv[i + 1],
-				    status);
+			wait_ok(pid, argv[i + 1]);
 			i = j;
+		} else if (!strcmp(step, "vfork") || !strcmp(step, "clone-vm")) {
+			int j;
+
+			need(argc, i, 1, step);
+			j = end_of_command(argc, argv, i);
+			argv[j] = NULL;
+			if (step[0] == 'v')
+				do_vfork(&argv[i + 1]);
+			else
+				do_clone_vm(&argv[i + 1]);
+			i = j;
+		} else if (!strcmp(step, "clone-vfork")) {
+			do_clone_vfork();
+		} else if (!strcmp(step, "thread-exec")) {
+			need(argc, i, 1, step);
+			do_thread_exec(&argv[i + 1]);
 		} else if (!strcmp(step, "pause")) {
 			int fd;
 
