@@ -47,6 +47,18 @@
  *   thread-exec PATH [ARGS...]
  *                          a second thread execv()s PATH (the process's own
  *                          exec): the rest belongs to the new program
+ *   pageout NAME           MADV_PAGEOUT the region (retried until every page
+ *                          is a swap entry, at most 20 times) and print
+ *                          "NAME pageout=done|incomplete pages= swapped="
+ *   pagemap NAME LABEL     print "LABEL region=NAME pages= present= swapped=
+ *                          none=" from /proc/self/pagemap (no page touched)
+ *   fork-in-populate NAME LABEL
+ *                          fork while another thread's
+ *                          mlockall(MCL_CURRENT|MCL_FUTURE|MCL_INHERIT) has
+ *                          set VM_LOCKED everywhere but not yet populated
+ *                          the region: a userfaultfd-registered page below
+ *                          the region holds that thread's populate until the
+ *                          child has exited (see do_fork_in_populate())
  *   rlimit-memlock KB      set RLIMIT_MEMLOCK (soft and hard) to KB KiB
  *   pause FILE             create FILE, then sleep until killed
  *   exit N                 exit with status N
@@ -74,20 +86,24 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <spawn.h>
 #include <sys/auxv.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/userfaultfd.h>
 
 #ifndef MCL_ONFAULT
 #define MCL_ONFAULT 4
@@ -107,6 +123,12 @@
 #ifndef MADV_WIPEONFORK
 #define MADV_WIPEONFORK 18
 #endif
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
+
+#define PM_PRESENT (1ULL << 63)
+#define PM_SWAP (1ULL << 62)
 
 #define MAX_REGIONS 8
 #define PROC_BUF (512 * 1024)
@@ -622,6 +644,195 @@ static void do_thread_exec(char **cmd)
 	die("thread-exec: the exec'ing thread returned");
 }
 
+struct pm_count {
+	unsigned long pages, present, swapped, none;
+};
+
+/* Count the region's pages by their /proc/self/pagemap entry. */
+static void pagemap_count(const struct region *r, struct pm_count *c)
+{
+	static uint64_t ent[1024];
+	unsigned long first = (unsigned long)r->addr / page_size;
+	unsigned long n = r->len / page_size, done = 0, k;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		die("open /proc/self/pagemap: %s", strerror(errno));
+	memset(c, 0, sizeof(*c));
+	while (done < n) {
+		unsigned long chunk = n - done < 1024 ? n - done : 1024;
+		ssize_t got = pread(fd, ent, chunk * 8, (first + done) * 8);
+
+		if (got != (ssize_t)(chunk * 8))
+			die("read /proc/self/pagemap: %s",
+			    got < 0 ? strerror(errno) : "short read");
+		for (k = 0; k < chunk; k++) {
+			if (ent[k] & PM_PRESENT)
+				c->present++;
+			else if (ent[k] & PM_SWAP)
+				c->swapped++;
+			else
+				c->none++;
+		}
+		done += chunk;
+	}
+	close(fd);
+	c->pages = n;
+}
+
+static void print_pagemap(const struct region *r, const char *label)
+{
+	struct pm_count c;
+
+	pagemap_count(r, &c);
+	snprintf(outbuf, sizeof(outbuf),
+		 "%s region=%s pages=%lu present=%lu swapped=%lu none=%lu\n",
+		 label, r->name, c.pages, c.present, c.swapped, c.none);
+	out(outbuf);
+}
+
+/* Push the region out to swap; needs a swap device (MADV_PAGEOUT skips
+ * anonymous memory without one). */
+static void do_pageout(struct region *r)
+{
+	struct pm_count c;
+	int tries;
+
+	for (tries = 0; tries < 20; tries++) {
+		if (madvise(r->addr, r->len, MADV_PAGEOUT))
+			die("madvise(MADV_PAGEOUT): %s", strerror(errno));
+		pagemap_count(r, &c);
+		if (c.swapped == c.pages)
+			break;
+		usleep(50000);
+	}
+	snprintf(outbuf, sizeof(outbuf),
+		 "%s pageout=%s pages=%lu swapped=%lu present=%lu\n", r->name,
+		 c.swapped == c.pages ? "done" : "incomplete", c.pages,
+		 c.swapped, c.present);
+	out(outbuf);
+}
+
+static void *mlockall_thread(void *arg)
+{
+	(void)arg;
+	if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_INHERIT))
+		return (void *)(long)errno;
+	return NULL;
+}
+
+/*
+ * The window of SEMANTICS section 3 where an INHERIT parent forks with a
+ * locked VMA that still holds swap entries: mlockall(MCL_CURRENT) sets
+ * VM_LOCKED and the state under the mmap write lock, then populates the
+ * VMAs one by one, in address order, without it. A page below the region,
+ * registered with userfaultfd (missing mode), stops that populate before
+ * it reaches the region; while the fault waits (the mmap lock released),
+ * this thread forks. The child first reads its own pagemap for the region
+ * (every page must be present: a swap entry is a hole for the child's
+ * residency walk), then its content, then reports itself. Afterwards the
+ * fault is resolved and the mlockall() returns.
+ *
+ * Prints LABEL-P (the parent's pagemap when it forks), LABEL-PR (its smaps
+ * view of the region), LABEL (the child's pagemap, read first), LABEL-CR
+ * (the child's region line), LABEL-C (the child's report) and
+ * "LABEL-T mlockall=0" (the thread's result).
+ */
+static void do_fork_in_populate(const char *name, const char *label)
+{
+	struct region *r = find_region(name);
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg;
+	struct uffdio_zeropage zp;
+	struct uffd_msg msg;
+	struct pollfd pfd;
+	pthread_attr_t attr;
+	unsigned long blocker = 0, a;
+	char lbl[64];
+	pthread_t t;
+	void *ret;
+	pid_t pid;
+	int uffd, err;
+
+	/* the highest free page below the region's leading guard page */
+	for (a = (unsigned long)r->addr - 2 * page_size;
+	     a > (unsigned long)r->addr - 4096 * page_size; a -= page_size) {
+		void *p = mmap((void *)a, page_size, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS |
+			       MAP_FIXED_NOREPLACE, -1, 0);
+
+		if (p == (void *)a) {
+			blocker = a;
+			break;
+		}
+		if (p != MAP_FAILED)
+			munmap(p, page_size);
+	}
+	if (!blocker)
+		die("fork-in-populate: no free page below region %s", name);
+
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0)
+		die("userfaultfd: %s", strerror(errno));
+	if (ioctl(uffd, UFFDIO_API, &api))
+		die("UFFDIO_API: %s", strerror(errno));
+	memset(&reg, 0, sizeof(reg));
+	reg.range.start = blocker;
+	reg.range.len = page_size;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg))
+		die("UFFDIO_REGISTER: %s", strerror(errno));
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	err = pthread_create(&t, &attr, mlockall_thread, NULL);
+	if (err)
+		die("pthread_create: %s", strerror(err));
+
+	pfd.fd = uffd;
+	pfd.events = POLLIN;
+	err = poll(&pfd, 1, 20000);
+	if (err != 1)
+		die("fork-in-populate: the mlockall() thread never faulted on the userfaultfd page (%s)",
+		    err < 0 ? strerror(errno) : "timeout");
+	if (read(uffd, &msg, sizeof(msg)) != sizeof(msg))
+		die("read userfaultfd: %s", strerror(errno));
+	if (msg.event != UFFD_EVENT_PAGEFAULT ||
+	    (msg.arg.pagefault.address & ~(page_size - 1)) != blocker)
+		die("fork-in-populate: unexpected userfaultfd event %u at %#llx",
+		    msg.event, (unsigned long long)msg.arg.pagefault.address);
+
+	/* the window: VM_LOCKED and INHERIT set, the region not populated */
+	snprintf(lbl, sizeof(lbl), "%s-P", label);
+	print_pagemap(r, lbl);
+	snprintf(lbl, sizeof(lbl), "%s-PR", label);
+	do_region(name, lbl, 0);
+
+	pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		print_pagemap(r, label);
+		snprintf(lbl, sizeof(lbl), "%s-CR", label);
+		do_region(name, lbl, 1);
+		snprintf(lbl, sizeof(lbl), "%s-C", label);
+		do_report(lbl);
+		_exit(0);
+	}
+	wait_ok(pid, "fork-in-populate child");
+
+	memset(&zp, 0, sizeof(zp));
+	zp.range.start = blocker;
+	zp.range.len = page_size;
+	if (ioctl(uffd, UFFDIO_ZEROPAGE, &zp))
+		die("UFFDIO_ZEROPAGE: %s", strerror(errno));
+	pthread_join(t, &ret);
+	snprintf(outbuf, sizeof(outbuf), "%s-T mlockall=%s\n", label,
+		 errname((int)(long)ret));
+	out(outbuf);
+	close(uffd);
+}
+
 static void need(int argc, int i, int n, const char *step)
 {
 	if (i + n >= argc)
@@ -771,6 +982,17 @@ int main(int argc, char **argv)
 		} else if (!strcmp(step, "thread-exec")) {
 			need(argc, i, 1, step);
 			do_thread_exec(&argv[i + 1]);
+		} else if (!strcmp(step, "pageout")) {
+			need(argc, i, 1, step);
+			do_pageout(find_region(argv[++i]));
+		} else if (!strcmp(step, "pagemap")) {
+			need(argc, i, 2, step);
+			print_pagemap(find_region(argv[i + 1]), argv[i + 2]);
+			i += 2;
+		} else if (!strcmp(step, "fork-in-populate")) {
+			need(argc, i, 2, step);
+			do_fork_in_populate(argv[i + 1], argv[i + 2]);
+			i += 2;
 		} else if (!strcmp(step, "pause")) {
 			int fd;
 
