@@ -7,7 +7,8 @@
 # -r. posix_spawn, vfork and clone(CLONE_VM) children (sharing the mm) take
 # the fork rule at their exec; a clone(CLONE_VFORK) child without CLONE_VM
 # is an ordinary fork child. munlockall() and mlockall() without
-# MCL_INHERIT end the chain.
+# MCL_INHERIT end the chain. A page swapped out before an INHERIT fork is
+# resident in the child before it runs.
 #
 # Version 1 of the series consumed EXEC_KEEP at the first exec: on such a
 # kernel every composition below runs its target unlocked or with
@@ -23,9 +24,17 @@ setup_file() {
 }
 
 setup() {
+	SWAP_DEV=
 	[[ $BATS_TEST_DESCRIPTION == Mlocked* ]] && return 0
 	require_inherit
 	require_mlock
+}
+
+teardown() {
+	if [[ -n $SWAP_DEV ]]; then
+		swapoff "$SWAP_DEV" 2>/dev/null || true
+		echo 1 > /sys/block/zram0/reset 2>/dev/null || true
+	fi
 }
 
 STATE_EXEC_KEEP="future=1 onfault=0 inherit=0 recursive=0 exec_keep=1"
@@ -394,6 +403,54 @@ EOF
 	run_launched -r -- nice -n 1 sh -c 'exec "$0" munlockall exec "$0" report E' "$KT"
 	assert_kt_unlocked E
 	assert_kt_state E "$STATE_NONE"
+}
+
+# --- swapped-out pages are holes for the fork child ---------------------------
+
+# setup_zram_swap: a 64 MiB zram swap device (sets SWAP_DEV for teardown),
+# or skip when the kernel has no zram.
+setup_zram_swap() {
+	in_guest || skip "not in the test guest: adding a swap device is a global change"
+	require_root
+	[[ -e /sys/class/zram-control/hot_add || -e /sys/block/zram0 ]] ||
+		skip "kernel without zram (CONFIG_ZRAM is only in tests/vm/kconfig/debug.config): no swap device in the guest"
+	local b
+	for b in mkswap swapon swapoff; do
+		command -v "$b" >/dev/null || fail "$b (util-linux) not found"
+	done
+	[[ -e /sys/block/zram0 ]] || cat /sys/class/zram-control/hot_add >/dev/null
+	if ! grep -q '^/dev/zram0 ' /proc/swaps; then
+		echo 64M > /sys/block/zram0/disksize ||
+			fail "cannot size /dev/zram0 (in use?)"
+		mkswap /dev/zram0 >/dev/null || fail "mkswap /dev/zram0 failed"
+		swapon /dev/zram0 || fail "swapon /dev/zram0 failed"
+		SWAP_DEV=/dev/zram0
+	fi
+}
+
+@test "a page swapped out before an INHERIT fork is resident in the child before it runs" {
+	setup_zram_swap
+	# The region is paged out, then another thread's
+	# mlockall(MCL_CURRENT|MCL_FUTURE|MCL_INHERIT) sets VM_LOCKED and the
+	# state and is held by a userfaultfd page before its populate reaches
+	# the region: the fork happens with the region's PTEs all swap entries.
+	run -0 "$KT" map r 1024 fill r pageout r fork-in-populate r W report P
+	assert_kt r pageout "done"
+	# the window was hit: locked VMA, every page still a swap entry
+	assert_kt W-PR lo 1
+	assert_kt W-P swapped 256
+	# the child's first look at its page tables: every page present
+	assert_kt W pages 256
+	assert_kt W swapped 0
+	assert_kt W present 256
+	assert_kt W-CR lo 1
+	assert_kt W-CR rss_kb 1024
+	assert_kt W-CR content pattern
+	assert_kt_locked W-C
+	assert_kt_state W-C "$STATE_EXEC_KEEP"
+	assert_kt W-T mlockall 0
+	assert_kt_locked P
+	assert_kt_state P "$STATE_INHERIT"
 }
 
 @test "Mlocked in /proc/meminfo is back to its starting value and the kernel log is clean" {
