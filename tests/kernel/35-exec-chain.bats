@@ -37,7 +37,6 @@ teardown() {
 	fi
 }
 
-STATE_EXEC_KEEP="future=1 onfault=0 inherit=0 recursive=0 exec_keep=1"
 STATE_INHERIT="future=1 onfault=0 inherit=1 recursive=0 exec_keep=*"
 
 # run_launched [MLOCK-OPTIONS] -- CMD...: run `mlock --mode kernel
