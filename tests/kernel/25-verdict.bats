@@ -75,6 +75,15 @@ start_paused() {
 	require_inherit
 	require_mlock
 	start_paused --mode kernel -r "$KT" fork
+	local child
+	child=$(pgrep -P "$PAUSED_PID" | head -n 1)
+	[[ -n $child ]] || fail "no child of $PAUSED_PID"
+	# the parent waits for the paused child: kill both in teardown
+	BG_PIDS+=("$child")
 	run -0 "$MLOCK" --pid "$PAUSED_PID" --tree
 	assert_equal "${lines[${#lines[@]} - 1]}" "2 locked, 0 not locked"
+}
+
+@test "Mlocked in /proc/meminfo is back to its starting value and the kernel log is clean" {
+	check_kernel_clean
 }
