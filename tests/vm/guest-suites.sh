@@ -151,6 +151,12 @@ pc=0
 		sleep 1
 	done
 	echo "# after ${i} settle rounds: Mlocked $m kB (baseline $base_mlocked), Unevictable $u kB (baseline $base_unevict)"
+	# a process left running by a suite holds its locks: name it
+	for st in /proc/[0-9]*/status; do
+		awk '$1 == "Name:" { n = $2 } $1 == "Pid:" { p = $2 }
+		     $1 == "PPid:" { pp = $2 } $1 == "VmLck:" && $2 > 0 {
+			printf "# still locked: pid %s (%s), ppid %s, VmLck %s kB\n", p, n, pp, $2 }' "$st" 2>/dev/null
+	done
 	if [ "$m" = "$base_mlocked" ]; then
 		echo "ok 2 Mlocked back to baseline ($m kB)"
 	else
