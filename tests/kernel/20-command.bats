@@ -194,21 +194,6 @@ EOF
 	done
 }
 
-# start_paused ARGS...: run "$MLOCK" ARGS... in the background until it has
-# created its ready file; sets PAUSED_PID.
-start_paused() {
-	local ready=$BATS_TEST_TMPDIR/ready.$RANDOM i
-	"$MLOCK" "$@" pause "$ready" 3>&- >/dev/null &
-	PAUSED_PID=$!
-	BG_PIDS+=("$PAUSED_PID")
-	for ((i = 0; i < 300; i++)); do
-		[[ -e $ready ]] && return 0
-		kill -0 "$PAUSED_PID" 2>/dev/null || fail "mlock $* exited early"
-		sleep 0.1
-	done
-	fail "mlock $* did not start within 30 s"
-}
-
 @test "mlock --pid reports a running locked process, readable and --output=raw" {
 	require_inherit
 	require_mlock

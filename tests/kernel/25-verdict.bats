@@ -18,21 +18,6 @@ teardown() {
 	kill_bg "${BG_PIDS[@]}"
 }
 
-# start_paused ARGS...: "$MLOCK" ARGS... pause FILE in the background, until
-# FILE exists; sets PAUSED_PID.
-start_paused() {
-	local ready=$BATS_TEST_TMPDIR/ready.$RANDOM i
-	"$MLOCK" "$@" pause "$ready" 3>&- >/dev/null &
-	PAUSED_PID=$!
-	BG_PIDS+=("$PAUSED_PID")
-	for ((i = 0; i < 300; i++)); do
-		[[ -e $ready ]] && return 0
-		kill -0 "$PAUSED_PID" 2>/dev/null || fail "mlock $* exited early"
-		sleep 0.1
-	done
-	fail "mlock $* did not start within 30 s"
-}
-
 @test "verdict: mlock -r's command is locked, the kernel line in the reason" {
 	require_inherit
 	require_mlock

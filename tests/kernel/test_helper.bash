@@ -246,6 +246,22 @@ check_kernel_clean() {
 	[[ -z $bad ]] || fail "$(printf 'kernel log since the start of this file:\n%s' "$bad")"
 }
 
+# start_paused ARGS...: run "$MLOCK" ARGS... pause FILE in the background
+# until it has created FILE; sets PAUSED_PID and adds it to BG_PIDS (the
+# file's teardown kills it with kill_bg).
+start_paused() {
+	local ready=$BATS_TEST_TMPDIR/ready.$RANDOM i
+	"$MLOCK" "$@" pause "$ready" 3>&- >/dev/null &
+	PAUSED_PID=$!
+	BG_PIDS+=("$PAUSED_PID")
+	for ((i = 0; i < 300; i++)); do
+		[[ -e $ready ]] && return 0
+		kill -0 "$PAUSED_PID" 2>/dev/null || fail "mlock $* exited early"
+		sleep 0.1
+	done
+	fail "mlock $* did not start within 30 s"
+}
+
 # Kill a background process started by a test (teardown).
 kill_bg() {
 	local pid
