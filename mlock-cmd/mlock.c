@@ -918,15 +918,13 @@ refuse:
 /* Put the library in front of LD_PRELOAD and the setting in the env. */
 static void setup_preload(const struct mlock_ctl *ctl, const char *cmd)
 {
-	const char *lib = getenv("MLOCK_PRELOAD");
+	const char *lib = fallback_library();
 	const char *old = getenv("LD_PRELOAD");
 	char libpath[PATH_MAX], target[PATH_MAX], what[PATH_MAX] = "";
 	char setting[128], startstr[32] = "";
 	unsigned long long start;
 	char *preload;
 
-	if (!lib || !*lib)
-		lib = PKGLIBDIR "/" MLOCK_PRELOAD_NAME;
 	if (!realpath(lib, libpath))
 		err(EXIT_CANCELED, "fallback library %s", lib);
 	if (access(libpath, R_OK) != 0)
